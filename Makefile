@@ -1,0 +1,29 @@
+# The two commands of the README. Both create .venv and install the project from its own files.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SPACE ?= search_spaces/digits_cnn.yaml
+OUT ?= runs/digits-cnn/best
+
+.PHONY: tune test lint venv clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+tune: venv  ## tune the default space, print the leaderboard, export the best model
+	$(BIN)/automl tune $(SPACE)
+	$(BIN)/automl export $(SPACE) --out $(OUT) --force
+
+test: venv  ## the test suite (slow tests included)
+	$(BIN)/python -m pytest -q -ra
+
+lint: venv
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf runs build dist *.egg-info

@@ -1,0 +1,140 @@
+"""The `automl` command: thin argument parsing over the library functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from automl.errors import AutoMLError
+
+
+def _common(p: argparse.ArgumentParser, storage: bool = True) -> None:
+    p.add_argument("space", help="the YAML search-space file")
+    p.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
+                   help="load a local plugin (.py file or module); repeatable")
+    if storage:
+        p.add_argument("--storage", help="Optuna storage URL (default: runs/<study>/journal.log)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="automl", description="Tune Keras models from YAML search spaces.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("tune", help="run (or resume) a study")
+    _common(p)
+    p.add_argument("--trials", type=int, help="total trial budget (overrides study.trials)")
+    p.add_argument("--timeout", help="time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="show Keras training output")
+
+    p = sub.add_parser("validate", help="check a search-space file without training")
+    _common(p, storage=False)
+
+    p = sub.add_parser("space", help="print the effective search space")
+    _common(p, storage=False)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("trials", help="print the leaderboard of a study")
+    _common(p)
+    p.add_argument("--top", type=int, help="only the first K rows")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("export", help="export the best model")
+    _common(p)
+    p.add_argument("--out", required=True, help="the artifact directory to write")
+    p.add_argument("--trial", type=int, help="export this trial instead of the best")
+    p.add_argument("--force", action="store_true", help="replace an existing --out directory")
+    return parser
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute a parsed command; returns the exit status."""
+    from automl.spec import load_spec
+
+    plugins = tuple(args.plugin)
+    if args.command == "validate":
+        spec = load_spec(args.space, plugins)
+        searched = sum(1 for row in _rows(spec) if row["searched"])
+        print(f"{args.space}: OK (study {spec.study.name!r}, metric {spec.study.metric} "
+              f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)")
+        return 0
+    if args.command == "space":
+        spec = load_spec(args.space, plugins)
+        rows = _rows(spec)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+            return 0
+        width = max(len(r["name"]) for r in rows)
+        rwidth = max(len(r["range"]) for r in rows)
+        print(f"study {spec.study.name!r}: metric {spec.study.metric} ({spec.study.direction}), "
+              f"sampler {spec.study.sampler.name}, pruner {spec.study.pruner.name}")
+        for r in rows:
+            flag = "search" if r["searched"] else "fixed "
+            print(f"  {r['name'].ljust(width)}  {flag}  {r['range'].ljust(rwidth)}  [{r['plugin']}]")
+        return 0
+    if args.command == "tune":
+        from automl.spec import parse_duration
+        from automl.study import tune
+
+        try:
+            timeout = parse_duration(args.timeout) if args.timeout else None
+        except ValueError as exc:
+            raise AutoMLError(f"--timeout: {exc}") from None
+        spec = load_spec(args.space, plugins)
+        result = tune(spec, trials=args.trials, timeout=timeout, storage=args.storage,
+                      progress=not args.no_progress, verbose=args.verbose, print_leaderboard=True)
+        return 130 if result.interrupted else 0
+    if args.command == "trials":
+        from automl.study import format_leaderboard, leaderboard, open_study, trials_json
+
+        spec = load_spec(args.space, plugins)
+        study = open_study(spec, args.storage, create=False)
+        rows = leaderboard(study, spec.study.direction)
+        if args.top is not None:
+            rows = rows[: args.top]
+        print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metric))
+        return 0
+    if args.command == "export":
+        from automl.export import export_model
+
+        out = export_model(args.space, args.out, trial=args.trial, storage=args.storage,
+                           plugins=plugins, force=args.force)
+        card = json.loads((out / "model.json").read_text())
+        test = card["test_score"]
+        print(f"exported trial {card['trial']} to {out}: validation {card['metric']} "
+              f"{card['validation_score']:.4f}" + (f", test {card['metric']} {test:.4f}" if test is not None else ""))
+        return 0
+    raise AssertionError(args.command)
+
+
+def _rows(spec: object) -> list[dict[str, object]]:
+    from automl.space import describe_space
+
+    return describe_space(spec)  # type: ignore[arg-type]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `automl` console script."""
+    _quiet_tensorflow()
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except AutoMLError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

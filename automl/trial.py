@@ -1,0 +1,266 @@
+"""One trial: build the model from plugins, compile, fit with early stopping and pruning, score.
+
+Keras is used only through `keras` / `keras.ops`, so the JAX and PyTorch backends work too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+import optuna
+
+from automl.components import BuildContext, Component
+from automl.data import Splits
+from automl.errors import TrialFailed
+from automl.plugins import Catalog
+from automl.registry import KIND_TITLES
+from automl.space import TrialConfig
+from automl.spec import Spec
+
+
+@contextlib.contextmanager
+def blame(catalog: Catalog, kind: str, name: str) -> Iterator[Component]:
+    """Yield the component; any exception it raises becomes `TrialFailed` naming its plugin."""
+    component = catalog[kind].get(name)
+    try:
+        yield component
+    except (TrialFailed, optuna.TrialPruned, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        owner = catalog[kind].owner(name)
+        raise TrialFailed(
+            f"{KIND_TITLES[kind]} {name!r} (plugin {owner!r}) raised {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _slot_items(config: TrialConfig, prefix: str) -> list[dict[str, Any]]:
+    slots = config["slots"]
+    keys = sorted((k for k in slots if k.startswith(prefix + ".")), key=lambda k: int(k.split(".")[1]))
+    return [slots[k] for k in keys]
+
+
+def as_float_inputs(x: np.ndarray) -> np.ndarray:
+    """Numeric arrays as float32 (Keras' default); other arrays (strings) are left as they are."""
+    x = np.asarray(x)
+    return x.astype("float32") if x.dtype.kind in "iufb" else x
+
+
+def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.Model:
+    """Preprocessors (fitted on train) + model family body + task head, as one `keras.Model`."""
+    inputs = keras.Input(shape=splits.input_shape, name="inputs", dtype=_input_dtype(splits.x_train))
+    x: Any = inputs
+    x_fit = as_float_inputs(splits.x_train)
+    for step in _slot_items(config, "preprocessors"):
+        with blame(catalog, "preprocessor", step["name"]) as pre:
+            layer = pre.build(x_fit, **step["params"])
+            if layer is None:
+                continue
+            x = layer(x)
+            x_fit = keras.ops.convert_to_numpy(layer(x_fit))
+    shape = tuple(int(d) for d in x.shape[1:])
+
+    regularizers = [
+        (catalog["regularizer"].get(r["name"]), r["params"]) for r in _slot_items(config, "regularizers")
+    ]
+
+    def kernel_regularizer() -> Any:
+        penalties = [reg.kernel_regularizer(**params) for reg, params in regularizers]
+        penalties = [p for p in penalties if p is not None]
+        if not penalties:
+            return None
+        if len(penalties) == 1:
+            return penalties[0]
+        raise TrialFailed(
+            "only one weight penalty can apply at a time; combine them with l1_l2 instead of "
+            f"listing {[r.name for r, _ in regularizers]}"
+        )
+
+    def regularizer_layers() -> list[keras.layers.Layer]:
+        return [layer for reg, params in regularizers for layer in reg.layers(**params)]
+
+    activation_cfg = config["slots"].get("activation", {"name": "relu", "params": {}})
+    activation = catalog["activation"].get(activation_cfg["name"])
+    n_outputs = splits.n_classes if splits.task == "multiclass" else 1
+    ctx = BuildContext(
+        task=splits.task,
+        n_outputs=n_outputs,
+        input_shape=shape,
+        make_activation=lambda: activation.build(**activation_cfg["params"]),
+        make_kernel_regularizer=kernel_regularizer,
+        make_regularizer_layers=regularizer_layers,
+    )
+    model_cfg = config["slots"]["model"]
+    with blame(catalog, "model_family", model_cfg["name"]) as family:
+        problem = family.check_input(shape)
+        if problem:
+            raise TrialFailed(problem)
+        features = family.build(x, ctx, **model_cfg["params"])
+    outputs = _head(features, splits)
+    return keras.Model(inputs, outputs, name="automl_model")
+
+
+def _input_dtype(x: np.ndarray) -> str:
+    return "float32" if np.asarray(x).dtype.kind in "iufb" else "string"
+
+
+def _head(features: Any, splits: Splits) -> Any:
+    """Output layer fitting the task; regression outputs are rescaled to target units."""
+    if splits.task == "multiclass":
+        return keras.layers.Dense(splits.n_classes, activation="softmax", name="output")(features)
+    if splits.task == "binary":
+        return keras.layers.Dense(1, activation="sigmoid", name="output")(features)
+    y = np.asarray(splits.y_train, dtype="float64")
+    mean, std = float(y.mean()), float(y.std()) or 1.0
+    out = keras.layers.Dense(1, name="output_standardized")(features)
+    return keras.layers.Rescaling(scale=std, offset=mean, name="output")(out)
+
+
+def fit_targets(y: np.ndarray, task: str) -> np.ndarray:
+    """Targets in the shape and dtype the head and loss expect."""
+    if task == "multiclass":
+        return np.asarray(y, dtype="int64")
+    return np.asarray(y, dtype="float32").reshape(-1, 1)
+
+
+def predict_output(model: keras.Model, x: np.ndarray, task: str, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities (n, k) for classification (binary as two columns), values (n,) otherwise."""
+    raw = np.asarray(model.predict(as_float_inputs(x), batch_size=batch_size, verbose=0))
+    if task == "binary":
+        p = raw.reshape(-1)
+        return np.stack([1.0 - p, p], axis=1)
+    if task == "regression":
+        return raw.reshape(-1)
+    return raw
+
+
+class ScoreCallback(keras.callbacks.Callback):
+    """Computes the chosen metric exactly on the validation split after every epoch.
+
+    It puts `score` into the epoch logs (so EarlyStopping can monitor it), reports it to Optuna
+    and asks the pruner whether to stop. A model whose output becomes NaN fails the trial.
+    """
+
+    def __init__(
+        self,
+        metric: Any,
+        x_val: np.ndarray,
+        y_val: np.ndarray,
+        task: str,
+        trial: optuna.Trial | None = None,
+        hook: Any = None,
+    ) -> None:
+        super().__init__()
+        self.metric, self.x_val, self.y_val, self.task = metric, x_val, y_val, task
+        self.trial, self.hook = trial, hook
+        self.scores: list[float] = []
+        self.pruned_at: int | None = None
+        self.nan_at: int | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        logs = logs if logs is not None else {}
+        loss = logs.get("loss")
+        y_pred = predict_output(self.model, self.x_val, self.task)
+        if (loss is not None and not math.isfinite(float(loss))) or not np.all(np.isfinite(y_pred)):
+            self.nan_at = epoch
+            self.model.stop_training = True
+            return
+        score = float(self.metric.score(self.y_val, y_pred))
+        self.scores.append(score)
+        logs["score"] = score
+        if self.hook is not None:
+            self.hook.on_epoch_end(trial=self.trial, epoch=epoch, logs=dict(logs))
+        if self.trial is not None:
+            self.trial.report(score, epoch)
+            if self.trial.should_prune():
+                self.pruned_at = epoch
+                self.model.stop_training = True
+
+
+@dataclass
+class TrialResult:
+    """What one trial produced."""
+
+    score: float
+    model: keras.Model
+    epochs: int
+    best_epoch: int
+    duration: float
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+
+def run_trial(
+    config: TrialConfig,
+    spec: Spec,
+    splits: Splits,
+    catalog: Catalog,
+    trial: optuna.Trial | None = None,
+    hook: Any = None,
+    verbose: int = 0,
+) -> TrialResult:
+    """Build, compile, fit and score one configuration. Raises `optuna.TrialPruned` when pruned."""
+    started = time.perf_counter()
+    keras.utils.clear_session(free_memory=True)
+    gc.collect()
+    if spec.study.seed is not None:
+        keras.utils.set_random_seed(spec.study.seed + (trial.number if trial is not None else 0))
+    model = build_model(config, splits, catalog)
+    loss_cfg = config["slots"]["loss"]
+    with blame(catalog, "loss", loss_cfg["name"]) as loss_component:
+        loss = loss_component.build(splits.task, splits.n_classes, **loss_cfg["params"])
+    opt_cfg = config["slots"]["optimizer"]
+    with blame(catalog, "optimizer", opt_cfg["name"]) as opt_component:
+        optimizer = opt_component.build(**opt_cfg["params"])
+    model.compile(optimizer=optimizer, loss=loss)
+
+    metric = catalog["metric"].get(spec.study.metric)
+    scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, trial, hook)
+    callbacks: list[keras.callbacks.Callback] = [scorer]
+    es = spec.training.early_stopping
+    if es is not None:
+        monitor = es.monitor
+        mode = ("max" if spec.study.direction == "maximize" else "min") if monitor == "score" else "min"
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor,
+                mode=mode,
+                patience=es.patience,
+                min_delta=es.min_delta,
+                restore_best_weights=True,
+            )
+        )
+    epochs = int(config["training"]["epochs"])
+    with blame(catalog, "model_family", config["slots"]["model"]["name"]):
+        history = model.fit(
+            as_float_inputs(splits.x_train),
+            fit_targets(splits.y_train, splits.task),
+            validation_data=(as_float_inputs(splits.x_val), fit_targets(splits.y_val, splits.task)),
+            epochs=epochs,
+            batch_size=int(config["training"]["batch_size"]),
+            callbacks=callbacks,
+            verbose=verbose,
+        )
+    if scorer.nan_at is not None:
+        raise TrialFailed(f"the loss or the model output became NaN at epoch {scorer.nan_at + 1}")
+    if scorer.pruned_at is not None:
+        raise optuna.TrialPruned(f"pruned at epoch {scorer.pruned_at + 1}")
+    # the score of the weights we keep (EarlyStopping restored the best epoch), computed exactly
+    score = float(metric.score(splits.y_val, predict_output(model, splits.x_val, splits.task)))
+    ran = len(history.history.get("loss", []))
+    pick = max if spec.study.direction == "maximize" else min
+    best_epoch = scorer.scores.index(pick(scorer.scores)) + 1 if scorer.scores else ran
+    return TrialResult(
+        score=score,
+        model=model,
+        epochs=ran,
+        best_epoch=best_epoch,
+        duration=time.perf_counter() - started,
+        history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+    )

@@ -1,0 +1,40 @@
+"""Built-in activations, each a Keras layer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from automl import hookimpl
+from automl.components import BaseActivation, float_param
+
+
+class NamedActivation(BaseActivation):
+    """An activation Keras knows by name."""
+
+    def __init__(self, name: str, help: str) -> None:
+        self.name = name  # type: ignore[misc]
+        self.help = help  # type: ignore[misc]
+
+    def build(self, **params: Any) -> keras.layers.Layer:
+        return keras.layers.Activation(self.name)
+
+
+class LeakyRelu(BaseActivation):
+    """ReLU with a small slope for negative inputs."""
+
+    name = "leaky_relu"
+    help = "Leaky ReLU: x if x > 0 else alpha * x."
+    params = (float_param("alpha", 0.2, "Slope for negative inputs.", low=0.01, high=0.3, log=True, bounds=(0, 1)),)
+
+    def build(self, **params: Any) -> keras.layers.Layer:
+        return keras.layers.LeakyReLU(negative_slope=params.get("alpha", 0.2))
+
+
+@hookimpl
+def register_activations(register: Any) -> None:
+    register(NamedActivation("relu", "Rectified linear unit: max(x, 0)."))
+    register(NamedActivation("tanh", "Hyperbolic tangent."))
+    register(NamedActivation("sigmoid", "Logistic sigmoid: 1 / (1 + exp(-x))."))
+    register(LeakyRelu())

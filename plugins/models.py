@@ -1,0 +1,86 @@
+"""Built-in model families: MLP and 2-D CNN bodies (the core adds the output head)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from automl import hookimpl
+from automl.components import BaseModelFamily, BuildContext, choice_param, float_param, int_param
+
+
+class MLP(BaseModelFamily):
+    """Fully connected layers of equal width; any input is flattened first."""
+
+    name = "mlp"
+    help = "Multi-layer perceptron: Dense blocks with the chosen activation and regularizers."
+    params = (
+        int_param("layers", 2, "Number of hidden Dense layers.", low=1, high=3, bounds=(1, None)),
+        int_param("units", 128, "Units per hidden layer.", low=16, high=512, log=True, bounds=(1, None)),
+        float_param("dropout", 0.0, "Dropout rate after each hidden layer.", low=0.0, high=0.5, bounds=(0, 0.95)),
+    )
+
+    def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        x = keras.layers.Flatten()(inputs) if len(ctx.input_shape) > 1 else inputs
+        for _ in range(params["layers"]):
+            x = keras.layers.Dense(params["units"], kernel_regularizer=ctx.kernel_regularizer())(x)
+            x = ctx.activate(x)
+            x = ctx.regularize(x)
+            if params["dropout"] > 0:
+                x = keras.layers.Dropout(params["dropout"])(x)
+        return x
+
+
+class CNN(BaseModelFamily):
+    """2-D convolutional network: blocks of Conv-Pool, then Dense-Dropout."""
+
+    name = "cnn"
+    help = "2-D CNN: `blocks` x (Conv2D + pooling), filters doubling per block, then Dense + Dropout."
+    params = (
+        int_param("blocks", 2, "Conv + pool blocks.", low=1, high=3, bounds=(1, 6)),
+        int_param("filters", 32, "Filters of the first block (doubled per block).", low=16, high=64, log=True, bounds=(1, None)),
+        choice_param("kernel_size", 3, "Convolution kernel size.", choices=(3, 5)),
+        choice_param("pooling", "max", "Pooling after each block: max or avg.", choices=("max", "avg")),
+        int_param("dense_units", 128, "Units of the Dense layer after the blocks.", low=32, high=256, log=True, bounds=(1, None)),
+        float_param("dropout", 0.3, "Dropout rate before the output.", low=0.0, high=0.5, bounds=(0, 0.95)),
+    )
+
+    def check_input(self, input_shape: tuple[int, ...]) -> str | None:
+        if len(input_shape) != 3:
+            return (
+                f"cnn needs images of shape (height, width, channels); got inputs of shape "
+                f"{input_shape}. Use mlp for tabular data, or a data source that gives images"
+            )
+        return None
+
+    def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        if params["pooling"] not in ("max", "avg"):
+            raise ValueError(f"pooling must be 'max' or 'avg'. Received: pooling={params['pooling']!r}")
+        pool_cls = keras.layers.MaxPooling2D if params["pooling"] == "max" else keras.layers.AveragePooling2D
+        x = inputs
+        height, width = ctx.input_shape[0], ctx.input_shape[1]
+        for block in range(params["blocks"]):
+            x = keras.layers.Conv2D(
+                params["filters"] * 2**block,
+                params["kernel_size"],
+                padding="same",
+                kernel_regularizer=ctx.kernel_regularizer(),
+            )(x)
+            x = ctx.activate(x)
+            x = ctx.regularize(x)
+            if min(height, width) >= 2:
+                x = pool_cls(2, padding="same")(x)
+                height, width = (height + 1) // 2, (width + 1) // 2
+        x = keras.layers.Flatten()(x)
+        x = keras.layers.Dense(params["dense_units"], kernel_regularizer=ctx.kernel_regularizer())(x)
+        x = ctx.activate(x)
+        if params["dropout"] > 0:
+            x = keras.layers.Dropout(params["dropout"])(x)
+        return x
+
+
+@hookimpl
+def register_model_families(register: Any) -> None:
+    register(MLP())
+    register(CNN())
