@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import platform
+import re
 import shutil
 import tempfile
 from importlib import metadata
@@ -32,6 +33,67 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return out
+
+
+def plugins_used(config: dict[str, Any] | None, catalog: Any) -> list[dict[str, Any]]:
+    """The plugins that supplied the components of `config`, with their distributions.
+
+    Recorded in `model.json` so that loading the model where a plugin is missing can name the
+    package to install.
+    """
+    if not config:
+        return []
+    from automl.spec import SLOT_KINDS
+
+    seen: dict[str, dict[str, Any]] = {}
+    for key, chosen in config.get("slots", {}).items():
+        kind = SLOT_KINDS[key.split(".")[0]][0]
+        if chosen["name"] not in catalog[kind]:
+            continue
+        owner = catalog[kind].owner(chosen["name"])
+        info = catalog.plugins.get(owner)
+        entry = seen.setdefault(
+            owner,
+            {
+                "plugin": owner,
+                "source": info.source if info else "unknown",
+                "distribution": info.distribution if info else None,
+                "version": info.version if info else None,
+                "components": [],
+            },
+        )
+        entry["components"].append(f"{kind}:{chosen['name']}")
+    return list(seen.values())
+
+
+_MISSING_CLASS = re.compile(r"registered_name'?:\s*'([\w.]+)>([\w.]+)'")
+
+
+def load_keras_model(path: str | Path, card: dict[str, Any] | None = None) -> Any:
+    """Load a `.keras` file in safe mode; a custom class whose plugin is missing names the package."""
+    import keras
+
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        if "Could not locate" not in text and "registered_name" not in text:
+            raise
+        match = _MISSING_CLASS.search(text)
+        package = match.group(1) if match else None
+        needed = [
+            p for p in (card or {}).get("plugins", []) if p.get("source") != "built-in"
+        ]
+        hint = ", ".join(
+            f"{p['distribution'] or p['plugin']}" + (f"=={p['version']}" if p.get("version") else "")
+            for p in needed
+        )
+        what = f"the custom Keras object package {package!r}" if package else "a custom Keras object"
+        raise StudyError(
+            f"{path} uses {what} that is not registered here: install the plugin that provides it"
+            + (f" ({hint})" if hint else "")
+            + " and make sure it is not disabled (AUTOML_DISABLE_PLUGINS, AUTOML_NO_ENTRY_POINTS)."
+        ) from exc
 
 
 def choose_trial(study: Any, spec: Spec, number: int | None) -> FrozenTrial:
@@ -75,7 +137,7 @@ def export_model(
             f"the checkpoint of trial {chosen.number} is not on this machine ({ckpt}); only the top "
             f"{spec.study.keep_checkpoints} trials keep one (study.keep_checkpoints)"
         )
-    model = keras.saving.load_model(ckpt, safe_mode=True)
+    model = load_keras_model(ckpt)
     splits = load_splits(spec, spec.catalog)
     metric = spec.catalog["metric"].get(spec.study.metric)
     val_score = float(metric.score(splits.y_val, predict_output(model, splits.x_val, splits.task)))
@@ -99,6 +161,7 @@ def export_model(
         "feature_names": splits.feature_names,
         "input_schema": splits.schema,
         "epochs": chosen.user_attrs.get("epochs"),
+        "plugins": plugins_used(chosen.user_attrs.get("config"), spec.catalog),
         "keras_backend": keras.backend.backend(),
         "versions": package_versions(),
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
