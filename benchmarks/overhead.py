@@ -23,7 +23,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 SPACE = """
-study: {{name: overhead, metric: accuracy, trials: {trials}, seed: 0, sampler: random, pruner: none}}
+study:
+  {{name: overhead, metric: accuracy, trials: {trials}, seed: 0, sampler: random, pruner: none}}
 data: {{source: {{sklearn: {{name: digits}}}}, validation: 0.2, test: 0.2}}
 training: {{epochs: {epochs}, batch_size: 64, early_stopping: false}}
 preprocessors: [min_max]
