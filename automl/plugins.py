@@ -1,24 +1,34 @@
 """Build the plugin manager and the component registries.
 
-Built-ins (`DEFAULT_PLUGINS`) are registered through the same `@hookimpl`s as third-party
-packages, which are found through the entry point group `automl`. Each entry point is loaded on its
-own: a broken one is reported with its distribution and how to disable it, and the others load.
+Plugins come from three places, registered in this order:
+
+1. built-ins: the modules in `DEFAULT_PLUGINS`, through the same `@hookimpl`s as everyone else;
+2. installed packages: the entry point group `automl` (`[project.entry-points.automl]`);
+3. local plugins: `.py` files or module names given with `--plugin` or a YAML `plugins:` list.
+
+Each entry point is loaded on its own: one that fails to import (or raises while registering its
+components) is reported with its distribution, the error and how to disable it, and the others
+load. A `@hookimpl` whose name matches no hook is an error, and so is a component name that two
+plugins register (the message names both).
 
 Environment switches:
-    AUTOML_DISABLE_PLUGINS=name1,name2   skip these plugins (entry point or module names).
+    AUTOML_DISABLE_PLUGINS=name1,name2   skip these plugins (entry point, distribution or
+                                         module names).
     AUTOML_NO_ENTRY_POINTS=1             load no installed third-party plugins at all.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.metadata
 import importlib.util
 import os
+import re
 import sys
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,11 +36,13 @@ from typing import Any
 import pluggy
 
 from automl import hookspecs
-from automl.components import Component
+from automl.components import KINDS, Component
 from automl.errors import PluginError
-from automl.registry import Registry
+from automl.registry import KIND_TITLES, Registry
 
 ENTRY_POINT_GROUP = "automl"
+DISABLE_ENV = "AUTOML_DISABLE_PLUGINS"
+NO_ENTRY_POINTS_ENV = "AUTOML_NO_ENTRY_POINTS"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "automl_plugins.data_sources",
     "automl_plugins.preprocessors",
@@ -42,17 +54,53 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "automl_plugins.metrics",
 )
 
+BUILT_IN, ENTRY_POINT, LOCAL = "built-in", "entry point", "local"
+
 
 @dataclass
 class PluginInfo:
-    """Where a plugin came from, for `automl plugins` and error messages."""
+    """Where a plugin came from, for `automl plugins`, error messages and `model.json`.
+
+    Args:
+        name: the name the plugin is registered under (entry point name, module name or file name).
+        source: "built-in", "entry point" or "local".
+        distribution: the installed distribution that provides it. Defaults to `None`.
+        version: the distribution's version. Defaults to `None`.
+        location: the entry point value, module file or `.py` path. Defaults to `None`.
+        error: why it failed to load; `None` when it loaded.
+        hooks: the hooks it implements.
+    """
 
     name: str
-    source: str  # "built-in", "entry point", "local"
+    source: str
     distribution: str | None = None
     version: str | None = None
     location: str | None = None
     error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """`plugin 'resmlp' (entry point of automl-resmlp 0.1.0)`, for messages."""
+        where = self.source
+        if self.distribution:
+            where += f" of {self.distribution}" + (f" {self.version}" if self.version else "")
+        elif self.location and self.source == LOCAL:
+            where += f" {self.location}"
+        return f"plugin {self.name!r} ({where})"
+
+    def disable_hint(self) -> str:
+        """How to switch this plugin off."""
+        if self.source == ENTRY_POINT:
+            hint = (
+                f"Disable it with {DISABLE_ENV}={self.name} "
+                f"(or {NO_ENTRY_POINTS_ENV}=1 to skip all installed plugins)"
+            )
+            if self.distribution:
+                return f"{hint}, or uninstall it with `pip uninstall {self.distribution}`."
+            return f"{hint}."
+        if self.source == LOCAL:
+            return "Fix the file or drop it from --plugin / the YAML `plugins:` list."
+        return f"Disable it with {DISABLE_ENV}={self.name}."
 
 
 @dataclass
@@ -70,55 +118,162 @@ class Catalog:
         """Plugins that failed to load."""
         return [p for p in self.plugins.values() if p.error]
 
+    def components_of(self, plugin: str) -> list[Component]:
+        """Every component `plugin` registered, by kind then name."""
+        return [
+            registry.get(name)
+            for registry in self.registries.values()
+            for name in registry.names()
+            if registry.owner(name) == plugin
+        ]
 
-def _disabled() -> set[str]:
-    raw = os.environ.get("AUTOML_DISABLE_PLUGINS", "")
-    return {name.strip() for name in raw.split(",") if name.strip()}
+    def info_for(self, kind: str, name: str) -> PluginInfo | None:
+        """The plugin behind component `name` of `kind`."""
+        return self.plugins.get(self.registries[kind].owner(name))
 
 
-def _import_local(spec: str) -> ModuleType:
-    """Import a plugin given as a `.py` path or a module name."""
+# ------------------------------------------------------------------------------------ switches
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def disabled_plugins() -> set[str]:
+    """The names in `AUTOML_DISABLE_PLUGINS`, normalized (`-`, `_` and `.` compare equal)."""
+    raw = os.environ.get(DISABLE_ENV, "")
+    return {_normalize(name.strip()) for name in raw.split(",") if name.strip()}
+
+
+def _is_disabled(disabled: set[str], *names: str | None) -> bool:
+    return any(name is not None and _normalize(name) in disabled for name in names)
+
+
+def entry_points_enabled() -> bool:
+    """False when `AUTOML_NO_ENTRY_POINTS` is set to anything but empty, 0, false or no."""
+    value = os.environ.get(NO_ENTRY_POINTS_ENV, "").strip().lower()
+    return value in ("", "0", "false", "no")
+
+
+# ------------------------------------------------------------------------------------- loading
+def _import_local(spec: str) -> tuple[ModuleType, str, str]:
+    """Import a plugin given as a `.py` path or a module name; return it, its name and location."""
     path = Path(spec)
-    if spec.endswith(".py") or path.exists():
+    if spec.endswith(".py") or os.sep in spec or "/" in spec:
         if not path.is_file():
-            raise PluginError(f"plugin file not found: {spec}")
-        module_name = f"automl_local_plugin_{path.stem}"
-        module_spec = importlib.util.spec_from_file_location(module_name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise PluginError(f"cannot import plugin file {spec}")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[module_name] = module
-        try:
-            module_spec.loader.exec_module(module)
-        except Exception as exc:
-            raise PluginError(f"plugin file {spec} failed to import: {exc!r}") from exc
-        return module
+            raise PluginError(
+                f"plugin file not found: {spec}. Expected a .py file or an importable module."
+            )
+        resolved = path.resolve()
+        module_name = "automl_local_plugin_" + re.sub(r"\W", "_", str(resolved))
+        module = sys.modules.get(module_name)
+        if module is None:  # import each file once per process (Keras registrations, module state)
+            module_spec = importlib.util.spec_from_file_location(module_name, resolved)
+            if module_spec is None or module_spec.loader is None:
+                raise PluginError(f"cannot import plugin file {spec}: not a Python module")
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_name] = module
+            try:
+                module_spec.loader.exec_module(module)
+            except Exception as exc:
+                del sys.modules[module_name]
+                raise PluginError(
+                    f"plugin file {spec} failed to import: {type(exc).__name__}: {exc}"
+                ) from exc
+        return module, path.name, str(resolved)
     try:
-        return importlib.import_module(spec)
+        module = importlib.import_module(spec)
     except Exception as exc:
-        raise PluginError(f"plugin module {spec!r} failed to import: {exc!r}") from exc
+        hint = ""
+        if isinstance(exc, ImportError):
+            hint = " Expected a .py file or an importable module name."
+        raise PluginError(
+            f"plugin module {spec!r} failed to import: {type(exc).__name__}: {exc}.{hint}"
+        ) from exc
+    return module, spec, getattr(module, "__file__", None) or spec
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, info: PluginInfo) -> None:
+    """Register one plugin object; hookimpls with wrong argument names fail here."""
+    try:
+        pm.register(plugin, name=info.name)
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(
+            f"{info.describe()} has an invalid @hookimpl: {exc}. {info.disable_hint()}"
+        ) from exc
 
 
 def _load_entry_points(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
-    disabled = _disabled()
+    disabled = disabled_plugins()
+    seen: set[str] = set()
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in disabled or pm.get_plugin(ep.name) is not None:
-            continue
         dist = ep.dist.name if ep.dist else None
+        if ep.name in seen or _is_disabled(disabled, ep.name, dist):
+            continue  # the same distribution can be visible twice on sys.path
+        seen.add(ep.name)
         version = ep.dist.version if ep.dist else None
-        info = PluginInfo(ep.name, "entry point", dist, version, ep.value)
-        infos[ep.name] = info
+        info = PluginInfo(ep.name, ENTRY_POINT, dist, version, ep.value)
+        if ep.name in infos:
+            warnings.warn(
+                f"entry point {ep.name!r} of distribution {dist!r} is skipped: its name is taken "
+                f"by {infos[ep.name].describe()}. Rename the entry point.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            continue
         try:
             plugin = ep.load()
-            pm.register(plugin, name=ep.name)
         except Exception as exc:
-            info.error = (
-                f"plugin {ep.name!r} from distribution {dist!r} failed to load: {exc!r}. "
-                f"Disable it with AUTOML_DISABLE_PLUGINS={ep.name} "
-                f"(or AUTOML_NO_ENTRY_POINTS=1 to skip all installed plugins), "
-                f"or uninstall it with `pip uninstall {dist}`."
+            infos[ep.name] = info
+            _mark_broken(info, f"failed to import: {type(exc).__name__}: {exc}")
+            continue
+        if pm.is_registered(plugin):  # e.g. an entry point pointing at a built-in module
+            continue
+        infos[ep.name] = info
+        try:
+            _register(pm, plugin, info)
+        except PluginError as exc:
+            _mark_broken(info, str(exc), hint=False)
+
+
+def _mark_broken(info: PluginInfo, why: str, hint: bool = True) -> None:
+    where = f" from distribution {info.distribution!r}" if info.distribution else ""
+    info.error = f"plugin {info.name!r}{where} {why}" if hint else why
+    if hint:
+        info.error += f". {info.disable_hint()}"
+    warnings.warn(info.error, RuntimeWarning, stacklevel=3)
+
+
+def _check_hooks(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
+    """Every @hookimpl must name an automl hook: a misspelled name would silently never run."""
+    known = sorted(name for name in dir(hookspecs) if _is_hookspec(name))
+    problems = []
+    for name, caller in vars(pm.hook).items():
+        if not isinstance(caller, pluggy.HookCaller) or caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            info = infos.get(impl.plugin_name) or PluginInfo(impl.plugin_name, LOCAL)
+            hint = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            did = f"; did you mean {hint[0]!r}?" if hint else "."
+            problems.append(
+                f"{info.describe()} has a @hookimpl {name!r} that matches no automl hook{did} "
+                f"{info.disable_hint()}"
             )
-            warnings.warn(info.error, RuntimeWarning, stacklevel=2)
+    if problems:
+        raise PluginError("\n".join(problems) + f"\nHooks: {', '.join(known)}")
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:  # pragma: no cover - _check_hooks found these
+        raise PluginError(f"{exc} (a @hookimpl whose name matches no automl hook)") from exc
+
+
+def _is_hookspec(name: str) -> bool:
+    return hasattr(getattr(hookspecs, name, None), f"{hookspecs.PROJECT}_spec")
+
+
+def hook_names() -> list[str]:
+    """Every hook in `automl.hookspecs`, in file order."""
+    return [name for name in vars(hookspecs) if _is_hookspec(name)]
 
 
 def get_plugin_manager(
@@ -129,58 +284,189 @@ def get_plugin_manager(
     Args:
         local_plugins: `.py` paths or importable module names (the `--plugin` option).
         entry_points: load installed third-party plugins. Defaults to `None`, meaning yes unless
-            AUTOML_NO_ENTRY_POINTS is set.
+            `AUTOML_NO_ENTRY_POINTS` is set.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     infos: dict[str, PluginInfo] = {}
-    disabled = _disabled()
+    disabled = disabled_plugins()
+    version = _own_version()
     for module_name in DEFAULT_PLUGINS:
-        if module_name in disabled:
+        if _is_disabled(disabled, module_name):
             continue
         module = importlib.import_module(module_name)
-        pm.register(module, name=module_name)
-        infos[module_name] = PluginInfo(module_name, "built-in", location=module.__file__)
+        info = PluginInfo(module_name, BUILT_IN, "automl-keras", version, module.__file__)
+        infos[module_name] = info
+        _register(pm, module, info)
     if entry_points is None:
-        entry_points = not os.environ.get("AUTOML_NO_ENTRY_POINTS")
+        entry_points = entry_points_enabled()
     if entry_points:
         _load_entry_points(pm, infos)
     for spec in local_plugins:
-        module = _import_local(spec)
-        name = getattr(module, "__name__", spec)
-        if pm.get_plugin(name) is None and name not in disabled:
-            pm.register(module, name=name)
-            infos[name] = PluginInfo(name, "local", location=getattr(module, "__file__", spec))
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        raise PluginError(f"{exc} (a @hookimpl whose name matches no automl hook)") from exc
+        module, name, location = _import_local(spec)
+        if pm.is_registered(module) or _is_disabled(disabled, name):
+            continue
+        if pm.get_plugin(name) is not None:
+            name = location
+        info = PluginInfo(name, LOCAL, location=location)
+        infos[name] = info
+        _register(pm, module, info)
+    _check_hooks(pm, infos)
+    for name, info in infos.items():
+        plugin = pm.get_plugin(name)
+        if plugin is not None:
+            info.hooks = sorted(caller.name for caller in pm.get_hookcallers(plugin) or [])
     return pm, infos
 
 
-def build_registries(pm: pluggy.PluginManager) -> dict[str, Registry[Any]]:
-    """Call every registration hook, one plugin at a time, so each component knows its owner."""
-    registries: dict[str, Registry[Any]] = {}
+def _own_version() -> str | None:
+    try:
+        return importlib.metadata.version("automl-keras")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
+        return None
+
+
+# ---------------------------------------------------------------------------------- registries
+def build_registries(
+    pm: pluggy.PluginManager, infos: dict[str, PluginInfo] | None = None
+) -> dict[str, Registry[Any]]:
+    """Call every registration hook, one plugin at a time, so each component knows its owner.
+
+    An installed (entry point) plugin whose registration hook raises is reported as broken,
+    unregistered and skipped; a built-in or local one stops the run with a `PluginError`.
+    """
+    infos = infos if infos is not None else {}
+    collected: dict[str, list[tuple[str, Component]]] = {}
+    failed: set[str] = set()
     for hook_name, kind in hookspecs.REGISTRATION_HOOKS.items():
-        registry: Registry[Any] = Registry(kind)
         hook = getattr(pm.hook, hook_name)
         for impl in reversed(hook.get_hookimpls()):  # registration order
             owner = impl.plugin_name
+            if owner in failed:
+                continue
+            info = infos.get(owner) or PluginInfo(owner, LOCAL)
+            items: list[tuple[str, Component]] = []
 
-            def register(component: Component, _owner: str = owner) -> None:
-                registry.register(component, _owner)
+            def register(
+                component: Component,
+                _kind: str = kind,
+                _info: PluginInfo = info,
+                _items: list[tuple[str, Component]] = items,
+            ) -> None:
+                base = KINDS[_kind]
+                if not isinstance(component, base):
+                    raise PluginError(
+                        f"{_info.describe()} registered {component!r} as a {KIND_TITLES[_kind]}, "
+                        f"but it is not an instance of {base.__name__}"
+                    )
+                _items.append((_kind, component))
 
             try:
                 impl.function(**{arg: register for arg in impl.argnames})
-            except PluginError:
-                raise
             except Exception as exc:
-                raise PluginError(f"plugin {owner!r} failed in {hook_name}: {exc!r}") from exc
-        registries[kind] = registry
+                why = str(exc) if isinstance(exc, PluginError) else f"{type(exc).__name__}: {exc}"
+                message = f"{info.describe()} failed in {hook_name}: {why}"
+                if info.source != ENTRY_POINT:
+                    raise PluginError(f"{message}. {info.disable_hint()}") from exc
+                failed.add(owner)
+                _mark_broken(info, f"failed in {hook_name}: {why}")
+                continue
+            collected.setdefault(owner, []).extend(items)
+    for owner in failed:
+        collected.pop(owner, None)
+        pm.unregister(name=owner)
+        if owner in infos:
+            infos[owner].hooks = []
+    registries: dict[str, Registry[Any]] = {
+        kind: Registry(kind) for kind in hookspecs.REGISTRATION_HOOKS.values()
+    }
+    for owner, items in collected.items():
+        for kind, component in items:
+            try:
+                registries[kind].register(component, owner)
+            except PluginError as exc:
+                raise PluginError(_with_sources(str(exc), infos)) from None
     return registries
 
 
+def _with_sources(message: str, infos: dict[str, PluginInfo]) -> str:
+    """Append where each plugin named in `message` comes from."""
+    named = [info for name, info in infos.items() if f"{name!r}" in message]
+    if not named:
+        return message
+    return message + " (" + "; ".join(i.describe() for i in named) + ")"
+
+
 def load_catalog(local_plugins: Iterable[str] = (), entry_points: bool | None = None) -> Catalog:
-    """The plugin manager and registries for one run. Never built at import time."""
+    """The plugin manager and registries for one run. Never built at import time.
+
+    Args:
+        local_plugins: `.py` paths or module names to load besides the installed plugins.
+        entry_points: load installed third-party plugins. Defaults to `None`, meaning yes unless
+            `AUTOML_NO_ENTRY_POINTS` is set.
+    """
     pm, infos = get_plugin_manager(local_plugins, entry_points)
-    return Catalog(pm, build_registries(pm), infos)
+    registries = build_registries(pm, infos)
+    return Catalog(pm, registries, infos)
+
+
+# ------------------------------------------------------------------------ description, reload
+def describe_component(component: Component) -> dict[str, Any]:
+    """A component as plain data: kind, name, help, tasks and every parameter with its range."""
+    out: dict[str, Any] = {
+        "kind": component.kind,
+        "name": component.name,
+        "help": component.help,
+        "tasks": list(component.tasks),
+        "params": [
+            {
+                "name": p.name,
+                "type": p.type,
+                "default": p.default,
+                "range": p.default_range(),
+                "bounds": list(p.bounds) if p.bounds is not None else None,
+                "choices": list(p.choices) if p.choices is not None else None,
+                "help": p.help,
+            }
+            for p in component.params
+        ],
+    }
+    direction = getattr(component, "direction", None)
+    if component.kind == "metric" and direction:
+        out["direction"] = direction
+    return out
+
+
+def describe_plugins(catalog: Catalog) -> list[dict[str, Any]]:
+    """Every plugin, broken ones too, with its origin, hooks and components (`automl plugins`)."""
+    return [
+        {**asdict(info), "components": [describe_component(c) for c in catalog.components_of(name)]}
+        for name, info in catalog.plugins.items()
+    ]
+
+
+def import_recorded_plugins(records: Iterable[dict[str, Any]]) -> list[str]:
+    """Import the installed plugins recorded in a `model.json`, so their Keras classes register.
+
+    Honours `AUTOML_NO_ENTRY_POINTS` and `AUTOML_DISABLE_PLUGINS`. Returns the records (as
+    `distribution==version` or plugin names) that could not be imported here.
+    """
+    wanted = [r for r in records if r.get("source") == ENTRY_POINT]
+    if not wanted:
+        return []
+    disabled = disabled_plugins()
+    available = {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
+    missing = []
+    for record in wanted:
+        name, dist = record.get("plugin", ""), record.get("distribution")
+        ep = available.get(name)
+        ok = entry_points_enabled() and ep is not None and not _is_disabled(disabled, name, dist)
+        if ok:
+            try:
+                ep.load()  # type: ignore[union-attr]
+            except Exception:
+                ok = False
+        if not ok:
+            label = dist or name
+            missing.append(label + (f"=={record['version']}" if record.get("version") else ""))
+    return missing
