@@ -5,6 +5,7 @@ Public API::
     import automl
     result = automl.tune("search_spaces/digits_cnn.yaml", trials=10)
     automl.export("search_spaces/digits_cnn.yaml", "runs/digits-cnn/best")
+    labels = automl.load("runs/digits-cnn/best").predict(x)
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from automl.hookspecs import hookimpl
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from automl.serving import LoadedModel
     from automl.spec import Spec
     from automl.study import TuneResult
 
@@ -64,6 +66,13 @@ def export(space: Any, out: str, **kwargs: Any) -> Any:
     from automl.export import export_model
 
     return export_model(space, out, **kwargs)
+
+
+def load(directory: Any, plugins: tuple[str, ...] = ()) -> LoadedModel:
+    """Load an exported model directory: `automl.load(DIR).predict(x)` (see `automl.serving`)."""
+    from automl.serving import load as _load
+
+    return _load(directory, plugins)
 
 
 __all__ = [
@@ -90,6 +99,7 @@ __all__ = [
     "float_param",
     "hookimpl",
     "int_param",
+    "load",
     "load_spec",
     "str_param",
     "tune",
