@@ -257,6 +257,11 @@ class BaseOptimizer(Component):
         """Return a new optimizer."""
         raise NotImplementedError
 
+    def callbacks(self, **params: Any) -> list[keras.callbacks.Callback]:
+        """Return Keras callbacks the optimizer needs during `fit` (learning-rate schedules,
+        reduce on plateau). Defaults to none."""
+        return []
+
 
 class BaseMetric(Component):
     """An evaluation metric computed exactly on a split (scikit-learn on the predictions).

@@ -218,6 +218,7 @@ class TrainingSpec:
     epochs: int
     batch_size: Any  # int or Dist
     early_stopping: EarlyStoppingSpec | None
+    class_weight: str | dict[str, float] | None = None  # "balanced" or {class label: weight}
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,8 @@ class _TrainingModel(_Strict):
     early_stopping: _EarlyStoppingModel | Literal[False] | None = Field(
         default_factory=_EarlyStoppingModel
     )
+    # `balanced` weights each class by n / (k * count) in the loss, for imbalanced data
+    class_weight: Literal["balanced"] | dict[str, float] | None = None
 
 
 SAMPLERS = {
@@ -663,6 +666,8 @@ def spec_from_dict(
             for key, value in (source_option.params.items() if source_option else ()):
                 if isinstance(value, Dist):
                     check.add(("data", "source", source_name, key), "data source parameters cannot be searched")
+            if source_option is not None:  # a relative data file path is relative to the YAML file
+                source_option = _resolve_data_path(source_option, base_dir)
         task = data_section.task
         if task is None and source_option is not None and not check.problems:
             try:
@@ -763,7 +768,7 @@ def spec_from_dict(
             task=data_section.task,
             limit=data_section.limit,
         ),
-        training=TrainingSpec(training.epochs, batch_size, early),
+        training=TrainingSpec(training.epochs, batch_size, early, training.class_weight),
         slots=tuple(slots),
         plugins=tuple(all_plugins),
         path=source,
@@ -771,6 +776,14 @@ def spec_from_dict(
         catalog=catalog,
     )
     return _with_space(spec)
+
+
+def _resolve_data_path(option: Option, base_dir: Path) -> Option:
+    """A relative `path` data source parameter, made relative to the YAML file's directory."""
+    path = option.params.get("path")
+    if not isinstance(path, str) or not path or Path(path).is_absolute():
+        return option
+    return Option(option.name, {**option.params, "path": str(base_dir / path)}, option.plugin)
 
 
 def _default_loss(task: str | None) -> str | None:
@@ -814,6 +827,7 @@ def _with_space(spec: Spec) -> Spec:
             "early_stopping": (
                 vars(spec.training.early_stopping) if spec.training.early_stopping else None
             ),
+            **({"class_weight": spec.training.class_weight} if spec.training.class_weight else {}),
         },
         "slots": {
             slot.key: {o.name: {k: _yaml_value(v) for k, v in o.params.items()} for o in slot.options}

@@ -48,9 +48,17 @@ def _slot_items(config: TrialConfig, prefix: str) -> list[dict[str, Any]]:
 
 
 def as_float_inputs(x: np.ndarray) -> np.ndarray:
-    """Numeric arrays as float32 (Keras' default); other arrays (strings) are left as they are."""
+    """Numeric arrays as float32 (Keras' default); text arrays (tabular data with categorical
+    columns) as a TensorFlow string tensor, since Keras' array adapter refuses NumPy strings
+    (string tensors exist only in TensorFlow, imported lazily here)."""
     x = np.asarray(x)
-    return x.astype("float32") if x.dtype.kind in "iufb" else x
+    if x.dtype.kind in "iufb":
+        return x.astype("float32")
+    if x.dtype.kind in "OUS":
+        import tensorflow as tf
+
+        return tf.constant(x.astype(str))
+    return x
 
 
 def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.Model:
@@ -66,6 +74,11 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
             x = layer(x)
             x_fit = keras.ops.convert_to_numpy(layer(x_fit))
     shape = tuple(int(d) for d in x.shape[1:])
+    if "string" in str(x.dtype):
+        raise TrialFailed(
+            "the inputs are still text after the preprocessors (categorical columns); add `one_hot` "
+            f"to `preprocessors` to encode them. Received: preprocessors={_step_names(config)}"
+        )
 
     regularizers = [
         (catalog["regularizer"].get(r["name"]), r["params"]) for r in _slot_items(config, "regularizers")
@@ -105,6 +118,31 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
         features = family.build(x, ctx, **model_cfg["params"])
     outputs = _head(features, splits)
     return keras.Model(inputs, outputs, name="automl_model")
+
+
+def _step_names(config: TrialConfig) -> list[str]:
+    return [step["name"] for step in _slot_items(config, "preprocessors")]
+
+
+def class_weights(setting: Any, splits: Splits) -> dict[int, float] | None:
+    """Keras `class_weight` from `training.class_weight`: "balanced" gives n / (k * count_c)
+    (scikit-learn's formula), a mapping gives {class label: weight}; None for regression."""
+    if not setting or splits.task == "regression":
+        return None
+    y = np.asarray(splits.y_train, dtype="int64")
+    k = splits.n_classes
+    if setting == "balanced":
+        counts = np.bincount(y, minlength=k)
+        return {c: float(len(y) / (k * counts[c])) if counts[c] else 1.0 for c in range(k)}
+    names = splits.class_names or [str(c) for c in range(k)]
+    unknown = sorted(set(map(str, setting)) - set(names))
+    if unknown:
+        raise TrialFailed(
+            f"training.class_weight names classes the data does not have: {unknown}. "
+            f"Expected some of: {names}"
+        )
+    weights = {str(label): float(w) for label, w in setting.items()}
+    return {i: weights.get(name, 1.0) for i, name in enumerate(names)}
 
 
 def _input_dtype(x: np.ndarray) -> str:
@@ -218,11 +256,12 @@ def run_trial(
     opt_cfg = config["slots"]["optimizer"]
     with blame(catalog, "optimizer", opt_cfg["name"]) as opt_component:
         optimizer = opt_component.build(**opt_cfg["params"])
+        optimizer_callbacks = opt_component.callbacks(**opt_cfg["params"])
     model.compile(optimizer=optimizer, loss=loss)
 
     metric = catalog["metric"].get(spec.study.metric)
     scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, trial, hook)
-    callbacks: list[keras.callbacks.Callback] = [scorer]
+    callbacks: list[keras.callbacks.Callback] = [scorer, *optimizer_callbacks]
     es = spec.training.early_stopping
     if es is not None:
         monitor = es.monitor
@@ -245,6 +284,7 @@ def run_trial(
             epochs=epochs,
             batch_size=int(config["training"]["batch_size"]),
             callbacks=callbacks,
+            class_weight=class_weights(spec.training.class_weight, splits),
             verbose=verbose,
         )
     if scorer.nan_at is not None:
