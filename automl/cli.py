@@ -48,6 +48,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the artifact directory to write")
     p.add_argument("--trial", type=int, help="export this trial instead of the best")
     p.add_argument("--force", action="store_true", help="replace an existing --out directory")
+    p.add_argument("--retrain", action="store_true",
+                   help="train the trial's configuration again on train+validation, then test")
+    p.add_argument("--format", default="keras", metavar="FORMATS",
+                   help="comma-separated: keras (always), saved_model, onnx, tflite, or all")
+
+    p = sub.add_parser("predict", help="predict with an exported model")
+    p.add_argument("model_dir", metavar="DIR", help="the directory `automl export` wrote")
+    p.add_argument("input", metavar="INPUT", help="a .csv file, an .npz file or a folder of images")
+    p.add_argument("--out", help="write predictions to this .csv or .npz file (default: stdout)")
+    p.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
+                   help="load a local plugin (.py file or module); repeatable")
     return parser
 
 
@@ -107,11 +118,26 @@ def run(args: argparse.Namespace) -> int:
         from automl.export import export_model
 
         out = export_model(args.space, args.out, trial=args.trial, storage=args.storage,
-                           plugins=plugins, force=args.force)
+                           plugins=plugins, force=args.force, retrain=args.retrain,
+                           formats=args.format)
         card = json.loads((out / "model.json").read_text())
         test = card["test_score"]
-        print(f"exported trial {card['trial']} to {out}: validation {card['metric']} "
+        how = " (retrained on train+validation)" if card.get("retrained") else ""
+        print(f"exported trial {card['trial']}{how} to {out}: validation {card['metric']} "
               f"{card['validation_score']:.4f}" + (f", test {card['metric']} {test:.4f}" if test is not None else ""))
+        for fmt in card.get("formats", {}).values():
+            print(f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
+        return 0
+    if args.command == "predict":
+        from automl.serving import load, read_input, write_predictions
+
+        model = load(args.model_dir, plugins)
+        x, ids = read_input(args.input, model.schema)
+        text = write_predictions(model, x, ids, args.out)
+        if text is not None:
+            sys.stdout.write(text)
+        else:
+            print(f"wrote {len(ids)} predictions to {args.out}", file=sys.stderr)
         return 0
     raise AssertionError(args.command)
 
