@@ -26,10 +26,25 @@ class LeakyRelu(BaseActivation):
 
     name = "leaky_relu"
     help = "Leaky ReLU: x if x > 0 else alpha * x."
-    params = (float_param("alpha", 0.2, "Slope for negative inputs.", low=0.01, high=0.3, log=True, bounds=(0, 1)),)
+    params = (
+        float_param(
+            "alpha", 0.2, "Slope for negative inputs.", low=0.01, high=0.3, log=True, bounds=(0, 1)
+        ),
+    )
 
     def build(self, **params: Any) -> keras.layers.Layer:
         return keras.layers.LeakyReLU(negative_slope=params.get("alpha", 0.2))
+
+
+class Elu(BaseActivation):
+    """Exponential linear unit."""
+
+    name = "elu"
+    help = "ELU: x if x > 0 else alpha * (exp(x) - 1)."
+    params = (float_param("alpha", 1.0, "Scale of the negative part.", bounds=(0, None)),)
+
+    def build(self, **params: Any) -> keras.layers.Layer:
+        return keras.layers.ELU(alpha=params.get("alpha", 1.0))
 
 
 @hookimpl
@@ -38,3 +53,6 @@ def register_activations(register: Any) -> None:
     register(NamedActivation("tanh", "Hyperbolic tangent."))
     register(NamedActivation("sigmoid", "Logistic sigmoid: 1 / (1 + exp(-x))."))
     register(LeakyRelu())
+    register(Elu())
+    register(NamedActivation("gelu", "Gaussian error linear unit: x * Phi(x)."))
+    register(NamedActivation("swish", "Swish (SiLU): x * sigmoid(x)."))

@@ -1,14 +1,24 @@
-"""Built-in data sources: scikit-learn's bundled data sets."""
+"""Built-in data sources: scikit-learn sets, CSV files, `.npz` arrays, image folders, keras sets.
+
+Each returns the whole data set as a `Dataset`; the core splits it. Each answers `task()` cheaply
+where it can (the CSV source reads only the target column), so `automl validate` can check that
+the metric and loss fit the task before any data is loaded. The task is inferred from the target
+unless `data.task` sets it.
+"""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from automl import hookimpl
-from automl.components import BaseDataSource, bool_param, str_param
-from automl.data import Dataset
+from automl.components import BaseDataSource, bool_param, float_param, int_param, str_param
+from automl.data import Dataset, infer_task
+from automl.errors import AutoMLError
+from automl.registry import closest
 
 SKLEARN_SETS = {
     "digits": "multiclass",
@@ -16,32 +26,78 @@ SKLEARN_SETS = {
     "wine": "multiclass",
     "breast_cancer": "binary",
     "diabetes": "regression",
+    "make_classification": None,  # binary or multiclass, from n_classes
+    "make_regression": "regression",
 }
+MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+
+
+def _file(path: Any, what: str) -> Path:
+    if not path:
+        raise AutoMLError(f"the {what} data source needs `path`. Received: path={path!r}")
+    p = Path(path)
+    if not p.exists():
+        raise AutoMLError(
+            f"{what} file not found: {p} (relative paths are relative to the YAML file)"
+        )
+    return p
 
 
 class SklearnSource(BaseDataSource):
-    """scikit-learn's bundled data sets (no download needed)."""
+    """scikit-learn's bundled data sets and synthetic generators (no download needed)."""
 
     name = "sklearn"
-    help = "A data set bundled with scikit-learn (digits, iris, wine, breast_cancer, diabetes)."
+    help = (
+        "A data set bundled with scikit-learn (digits, iris, wine, breast_cancer, diabetes) or "
+        "a synthetic one (make_classification, make_regression) of a chosen size."
+    )
     params = (
-        str_param("name", "digits", "Which bundled data set.", allowed=tuple(SKLEARN_SETS)),
-        bool_param("images", True, "digits only: give 8x8x1 images (for CNNs) instead of 64 columns."),
+        str_param("name", "digits", "Which data set.", allowed=tuple(SKLEARN_SETS)),
+        bool_param(
+            "images", True, "digits only: give 8x8x1 images (for CNNs) instead of 64 columns."
+        ),
+        int_param("n_samples", 1000, "make_*: number of rows.", bounds=(10, None)),
+        int_param("n_features", 20, "make_*: number of columns.", bounds=(1, None)),
+        int_param("n_informative", 5, "make_*: informative columns.", bounds=(1, None)),
+        int_param("n_classes", 2, "make_classification: number of classes.", bounds=(2, None)),
+        float_param(
+            "minority",
+            0.0,
+            "make_classification: fraction of the last class (0 = balanced), for imbalanced data.",
+            bounds=(0, 0.5),
+        ),
+        float_param("noise", 0.1, "make_regression: noise standard deviation.", bounds=(0, None)),
+        int_param("seed", 0, "make_*: random seed."),
     )
 
     def task(self, **params: Any) -> str | None:
-        return SKLEARN_SETS.get(params.get("name", "digits"))
+        name = params.get("name", "digits")
+        if name == "make_classification":
+            return "binary" if params.get("n_classes", 2) == 2 else "multiclass"
+        return SKLEARN_SETS.get(name)
 
     def load(self, **params: Any) -> Dataset:
         from sklearn import datasets
 
-        name = params.get("name", "digits")
+        full = {**self.defaults(), **params}
+        name = full["name"]
+        if name not in SKLEARN_SETS:
+            raise AutoMLError(
+                f"unknown scikit-learn data set. Expected one of "
+                f"{', '.join(SKLEARN_SETS)}. Received: name={name!r}"
+            )
+        if name.startswith("make_"):
+            return self._synthetic(datasets, full)
         bunch = getattr(datasets, f"load_{name}")()
         x = np.asarray(bunch.data, dtype="float32")
-        if name == "digits" and params.get("images", True):
+        if name == "digits" and full["images"]:
             x = x.reshape(-1, 8, 8, 1)
         target_names = getattr(bunch, "target_names", None)
-        class_names = [str(t) for t in target_names] if target_names is not None and name != "diabetes" else None
+        class_names = (
+            [str(t) for t in target_names]
+            if target_names is not None and name != "diabetes"
+            else None
+        )
         return Dataset(
             x=x,
             y=np.asarray(bunch.target),
@@ -51,7 +107,313 @@ class SklearnSource(BaseDataSource):
             class_names=class_names,
         )
 
+    def _synthetic(self, datasets: Any, p: dict[str, Any]) -> Dataset:
+        n_features = p["n_features"]
+        informative = min(p["n_informative"], n_features)
+        if p["name"] == "make_regression":
+            x, y = datasets.make_regression(
+                n_samples=p["n_samples"],
+                n_features=n_features,
+                n_informative=informative,
+                noise=p["noise"],
+                random_state=p["seed"],
+            )
+            task = "regression"
+        else:
+            k = p["n_classes"]
+            if 2**informative < k * 2:
+                raise AutoMLError(
+                    f"make_classification needs n_classes * 2 <= 2 ** n_informative. Received: "
+                    f"n_classes={k}, n_informative={informative}"
+                )
+            weights = None
+            if p["minority"] > 0:
+                rest = (1.0 - p["minority"]) / (k - 1)
+                weights = [rest] * (k - 1) + [p["minority"]]
+            x, y = datasets.make_classification(
+                n_samples=p["n_samples"],
+                n_features=n_features,
+                n_informative=informative,
+                n_redundant=0,
+                n_classes=k,
+                weights=weights,
+                random_state=p["seed"],
+            )
+            task = "binary" if k == 2 else "multiclass"
+        return Dataset(
+            x=x.astype("float32"),
+            y=y,
+            task=task,
+            name=f"sklearn:{p['name']}",
+            feature_names=[f"x{i}" for i in range(n_features)],
+        )
+
+
+class CsvSource(BaseDataSource):
+    """A CSV file with a header row: numeric and categorical columns, missing values, a target."""
+
+    name = "csv"
+    help = (
+        "A CSV file with a header; `target` names the label column. Numeric columns become "
+        "numbers (missing -> NaN); with any text column, rows stay text for impute/one_hot."
+    )
+    params = (
+        str_param("path", "", "The CSV file (relative to the YAML file)."),
+        str_param("target", "", "The target column. Defaults to the last column."),
+        str_param("delimiter", ",", "Field separator."),
+    )
+
+    def _read(self, params: dict[str, Any]) -> tuple[list[str], list[list[str]], Path]:
+        path = _file(params.get("path"), "csv")
+        with path.open(newline="") as handle:
+            rows = list(csv.reader(handle, delimiter=params.get("delimiter", ",") or ","))
+        rows = [r for r in rows if any(cell.strip() for cell in r)]
+        if len(rows) < 2:
+            raise AutoMLError(
+                f"{path}: expected a header row and at least one data row. "
+                f"Received: {len(rows)} rows"
+            )
+        header = [h.strip() for h in rows[0]]
+        if len(header) < 2:
+            raise AutoMLError(
+                f"{path}: expected at least 2 columns (features and a target). "
+                f"Received: header={header}"
+            )
+        for i, row in enumerate(rows[1:], start=2):
+            if len(row) != len(header):
+                raise AutoMLError(
+                    f"{path}: line {i} has {len(row)} fields, the header has {len(header)}"
+                )
+        return header, rows[1:], path
+
+    def _target_index(self, header: list[str], params: dict[str, Any], path: Path) -> int:
+        target = params.get("target") or header[-1]
+        if target not in header:
+            hint = closest(target, header)
+            did = f"; did you mean {hint!r}?" if hint else "."
+            raise AutoMLError(
+                f"{path}: no target column {target!r}{did} Columns: {', '.join(header)}"
+            )
+        return header.index(target)
+
+    @staticmethod
+    def _clean(cell: str) -> str:
+        cell = cell.strip()
+        return "" if cell.lower() in MISSING_MARKERS else cell
+
+    def _targets(self, rows: list[list[str]], t: int, path: Path) -> np.ndarray:
+        raw = [self._clean(r[t]) for r in rows]
+        if any(v == "" for v in raw):
+            missing = sum(v == "" for v in raw)
+            raise AutoMLError(
+                f"{path}: the target column has {missing} missing values; remove those rows"
+            )
+        try:
+            return np.asarray([float(v) for v in raw])
+        except ValueError:
+            return np.asarray(raw)
+
+    def task(self, **params: Any) -> str | None:
+        header, rows, path = self._read(params)
+        return infer_task(self._targets(rows, self._target_index(header, params, path), path))
+
+    def load(self, **params: Any) -> Dataset:
+        header, rows, path = self._read(params)
+        t = self._target_index(header, params, path)
+        y = self._targets(rows, t, path)
+        names = [h for i, h in enumerate(header) if i != t]
+        cells = np.asarray(
+            [[self._clean(r[i]) for i in range(len(header)) if i != t] for r in rows], dtype=str
+        )
+        columns, numeric = [], []
+        for j, name in enumerate(names):
+            col = cells[:, j]
+            try:
+                [float(v) for v in col if v != ""]
+                kind = "numeric"
+            except ValueError:
+                kind = "categorical"
+            numeric.append(kind == "numeric")
+            columns.append({"name": name, "kind": kind, "missing": int((col == "").sum())})
+        if all(numeric):
+            x: np.ndarray = np.where(cells == "", "nan", cells).astype("float32")
+            layout = "float32 matrix (rows, columns); missing values as NaN"
+        else:
+            x = cells.astype(object)
+            layout = "string matrix (rows, columns) of the raw cells; missing values as ''"
+        schema = {"format": "csv", "columns": columns, "target": header[t], "input": layout}
+        return Dataset(x=x, y=y, name=f"csv:{path.name}", feature_names=names, schema=schema)
+
+
+class NpzSource(BaseDataSource):
+    """Arrays from an `.npz` file: tabular (N, F), sequences (N, T, F) or images (N, H, W[, C])."""
+
+    name = "npz"
+    help = (
+        "An .npz file with arrays x and y, or x_train/y_train/x_test/y_test (the Keras "
+        "MNIST layout, concatenated; the core makes its own split)."
+    )
+    params = (
+        str_param("path", "", "The .npz file (relative to the YAML file)."),
+        str_param("x", "x", "Name of the feature array."),
+        str_param("y", "y", "Name of the target array."),
+        bool_param("images", False, "Treat 3-D x (N, H, W) as grey images: add a channel axis."),
+    )
+
+    def _keys(self, data: Any, params: dict[str, Any], path: Path) -> tuple[list[str], list[str]]:
+        xk, yk = params.get("x", "x"), params.get("y", "y")
+        if xk in data.files and yk in data.files:
+            return [xk], [yk]
+        if "x_train" in data.files and "y_train" in data.files:
+            xs, ys = ["x_train"], ["y_train"]
+            if "x_test" in data.files and "y_test" in data.files:
+                xs, ys = [*xs, "x_test"], [*ys, "y_test"]
+            return xs, ys
+        raise AutoMLError(
+            f"{path}: expected arrays {xk!r} and {yk!r} (or x_train, y_train). "
+            f"Received: arrays {data.files}"
+        )
+
+    def _y(self, data: Any, keys: list[str], path: Path) -> np.ndarray:
+        y = np.concatenate([np.asarray(data[k]) for k in keys])
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.reshape(-1)
+        if y.ndim != 1:
+            raise AutoMLError(f"{path}: expected targets of shape (n,). Received: shape={y.shape}")
+        return y
+
+    def task(self, **params: Any) -> str | None:
+        path = _file(params.get("path"), "npz")
+        with np.load(path, allow_pickle=False) as data:
+            _, ykeys = self._keys(data, params, path)
+            return infer_task(self._y(data, ykeys, path))
+
+    def load(self, **params: Any) -> Dataset:
+        path = _file(params.get("path"), "npz")
+        with np.load(path, allow_pickle=False) as data:
+            xkeys, ykeys = self._keys(data, params, path)
+            x = np.concatenate([np.asarray(data[k]) for k in xkeys])
+            y = self._y(data, ykeys, path)
+        if x.ndim < 2:
+            raise AutoMLError(
+                f"{path}: expected features of shape (n, ...). Received: shape={x.shape}"
+            )
+        if len(x) != len(y):
+            raise AutoMLError(f"{path}: x has {len(x)} rows but y has {len(y)}")
+        if x.ndim == 3 and params.get("images", False):
+            x = x[..., None]
+        layout = {
+            2: "tabular (n, features)",
+            3: "sequences (n, timesteps, features)",
+            4: "images (n, height, width, channels)",
+        }.get(x.ndim, f"{x.ndim}-D arrays")
+        schema = {"format": "npz", "input": layout, "shape": list(x.shape[1:])}
+        return Dataset(x=x.astype("float32"), y=y, name=f"npz:{path.name}", schema=schema)
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+class ImageFolderSource(BaseDataSource):
+    """One subfolder per class, each image resized to `height` x `width` (TensorFlow decoders)."""
+
+    name = "image_folder"
+    help = "A folder with one subfolder of images (png, jpg, bmp, gif) per class, resized."
+    params = (
+        str_param("path", "", "The root folder (relative to the YAML file)."),
+        int_param("height", 32, "Image height after resizing.", bounds=(1, None)),
+        int_param("width", 32, "Image width after resizing.", bounds=(1, None)),
+        int_param("channels", 3, "1 (grey) or 3 (RGB).", bounds=(1, 3)),
+    )
+
+    def _classes(self, params: dict[str, Any]) -> tuple[Path, list[Path]]:
+        root = _file(params.get("path"), "image_folder")
+        classes = sorted(p for p in root.iterdir() if p.is_dir())
+        if len(classes) < 2:
+            raise AutoMLError(
+                f"{root}: expected one subfolder per class (at least 2). "
+                f"Received: {[p.name for p in classes]}"
+            )
+        return root, classes
+
+    def task(self, **params: Any) -> str | None:
+        _, classes = self._classes(params)
+        return "binary" if len(classes) == 2 else "multiclass"
+
+    def load(self, **params: Any) -> Dataset:
+        import tensorflow as tf
+
+        full = {**self.defaults(), **params}
+        root, classes = self._classes(full)
+        images, labels = [], []
+        for label, folder in enumerate(classes):
+            files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            if not files:
+                raise AutoMLError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+            for f in files:
+                try:
+                    img = tf.io.decode_image(
+                        tf.io.read_file(str(f)), channels=full["channels"], expand_animations=False
+                    )
+                except Exception as exc:
+                    raise AutoMLError(f"{f}: cannot decode the image: {exc}") from exc
+                img = tf.image.resize(img, (full["height"], full["width"]))
+                images.append(img.numpy())
+                labels.append(label)
+        shape = [full["height"], full["width"], full["channels"]]
+        schema = {
+            "format": "images",
+            "input": "images (n, height, width, channels), pixels 0-255",
+            "shape": shape,
+        }
+        return Dataset(
+            x=np.stack(images).astype("float32"),
+            y=np.asarray(labels),
+            name=f"image_folder:{root.name}",
+            class_names=[c.name for c in classes],
+            schema=schema,
+        )
+
+
+KERAS_SETS = ("mnist", "fashion_mnist", "cifar10")
+
+
+class KerasSource(BaseDataSource):
+    """`keras.datasets` (downloaded once into the Keras cache, `$KERAS_HOME/datasets`)."""
+
+    name = "keras"
+    help = "A keras.datasets set: mnist, fashion_mnist or cifar10 (train and test joined)."
+    params = (str_param("name", "mnist", "Which data set.", allowed=KERAS_SETS),)
+
+    def task(self, **params: Any) -> str | None:
+        return "multiclass"
+
+    def load(self, **params: Any) -> Dataset:
+        import keras
+
+        name = params.get("name", "mnist")
+        if name not in KERAS_SETS:
+            raise AutoMLError(f"expected one of {', '.join(KERAS_SETS)}. Received: name={name!r}")
+        try:
+            (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
+        except Exception as exc:
+            raise AutoMLError(
+                f"keras.datasets.{name} could not be loaded (no internet and no "
+                f"cached copy in $KERAS_HOME/datasets?): {exc}"
+            ) from exc
+        x = np.concatenate([x_train, x_test]).astype("float32")
+        y = np.concatenate([np.ravel(y_train), np.ravel(y_test)])
+        if x.ndim == 3:
+            x = x[..., None]
+        schema = {
+            "format": "images",
+            "input": "images (n, height, width, channels), pixels 0-255",
+            "shape": list(x.shape[1:]),
+        }
+        return Dataset(x=x, y=y, task="multiclass", name=f"keras:{name}", schema=schema)
+
 
 @hookimpl
 def register_data_sources(register: Any) -> None:
-    register(SklearnSource())
+    for source in (SklearnSource(), CsvSource(), NpzSource(), ImageFolderSource(), KerasSource()):
+        register(source)
