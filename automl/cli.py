@@ -59,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="write predictions to this .csv or .npz file (default: stdout)")
     p.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
                    help="load a local plugin (.py file or module); repeatable")
+
+    p = sub.add_parser("plugins", help="list plugins: origin, hooks, components, default ranges")
+    p.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
+                   help="also load a local plugin (.py file or module); repeatable")
+    p.add_argument("--json", action="store_true")
     return parser
 
 
@@ -138,6 +143,12 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
         else:
             print(f"wrote {len(ids)} predictions to {args.out}", file=sys.stderr)
+        return 0
+    if args.command == "plugins":
+        from automl.plugins import describe_plugins, format_plugins, load_catalog
+
+        rows = describe_plugins(load_catalog(plugins))
+        print(json.dumps(rows, indent=2, default=str) if args.json else format_plugins(rows))
         return 0
     raise AssertionError(args.command)
 

@@ -410,7 +410,7 @@ def load_catalog(local_plugins: Iterable[str] = (), entry_points: bool | None = 
     return Catalog(pm, registries, infos)
 
 
-# ------------------------------------------------------------------------ description, reload
+# --------------------------------------------------------------------------------- description
 def describe_component(component: Component) -> dict[str, Any]:
     """A component as plain data: kind, name, help, tasks and every parameter with its range."""
     out: dict[str, Any] = {
@@ -445,28 +445,43 @@ def describe_plugins(catalog: Catalog) -> list[dict[str, Any]]:
     ]
 
 
-def import_recorded_plugins(records: Iterable[dict[str, Any]]) -> list[str]:
-    """Import the installed plugins recorded in a `model.json`, so their Keras classes register.
+def _range_text(param: dict[str, Any]) -> str:
+    rng = param["range"]
+    if rng is None:
+        return "fixed"
+    if isinstance(rng, list):
+        return "search one of " + ", ".join(map(str, rng))
+    text = f"search {rng['low']:g}..{rng['high']:g}"
+    if rng.get("log"):
+        text += " log"
+    if rng.get("step") is not None:
+        text += f" step {rng['step']:g}"
+    return text
 
-    Honours `AUTOML_NO_ENTRY_POINTS` and `AUTOML_DISABLE_PLUGINS`. Returns the records (as
-    `distribution==version` or plugin names) that could not be imported here.
-    """
-    wanted = [r for r in records if r.get("source") == ENTRY_POINT]
-    if not wanted:
-        return []
-    disabled = disabled_plugins()
-    available = {ep.name: ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)}
-    missing = []
-    for record in wanted:
-        name, dist = record.get("plugin", ""), record.get("distribution")
-        ep = available.get(name)
-        ok = entry_points_enabled() and ep is not None and not _is_disabled(disabled, name, dist)
-        if ok:
-            try:
-                ep.load()  # type: ignore[union-attr]
-            except Exception:
-                ok = False
-        if not ok:
-            label = dist or name
-            missing.append(label + (f"=={record['version']}" if record.get("version") else ""))
-    return missing
+
+def format_plugins(rows: list[dict[str, Any]]) -> str:
+    """The text of `automl plugins`: one block per plugin, one line per component parameter."""
+    lines: list[str] = []
+    for row in rows:
+        origin = row["source"]
+        if row["distribution"]:
+            origin += f", {row['distribution']} {row['version'] or ''}".rstrip()
+        lines.append(f"{row['name']}  [{origin}]  {row['location'] or ''}".rstrip())
+        if row["error"]:
+            lines.append(f"  FAILED: {row['error']}")
+            continue
+        if row["hooks"]:
+            lines.append(f"  hooks: {', '.join(row['hooks'])}")
+        for comp in row["components"]:
+            extra = f", {comp['direction']}" if comp.get("direction") else ""
+            tasks = "" if len(comp["tasks"]) == 3 else f" ({', '.join(comp['tasks'])}{extra})"
+            if not tasks and extra:
+                tasks = f" ({comp['direction']})"
+            lines.append(f"  {KIND_TITLES[comp['kind']]} {comp['name']}{tasks}: {comp['help']}")
+            width = max((len(p["name"]) for p in comp["params"]), default=0)
+            for p in comp["params"]:
+                lines.append(
+                    f"      {p['name'].ljust(width)}  {p['type']:<11} default {p['default']!r:<8} "
+                    f" {_range_text(p)}"
+                )
+    return "\n".join(lines)
