@@ -30,6 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", help="time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("-v", "--verbose", action="count", default=0, help="show Keras training output")
+    p.add_argument("-j", "--jobs", type=int, default=1,
+                   help="worker processes sharing the study, each with its share of the CPU cores")
+
+    p = sub.add_parser("worker", help="run trials of a shared study until its budget is used "
+                       "(start one per machine against one --storage)")
+    _common(p)
+    p.add_argument("--trials", type=int, help="total trial budget of the study (all workers)")
+    p.add_argument("--timeout", help="time limit of this worker, e.g. 600, 10m, 1h")
+    p.add_argument("--index", type=int, default=0, help="worker number: offsets the sampler seed")
+    p.add_argument("--threads", type=int, help="CPU threads for this worker (default: all)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="show Keras training output")
 
     p = sub.add_parser("validate", help="check a search-space file without training")
     _common(p, storage=False)
@@ -107,8 +118,24 @@ def run(args: argparse.Namespace) -> int:
             raise AutoMLError(f"--timeout: {exc}") from None
         spec = load_spec(args.space, plugins)
         result = tune(spec, trials=args.trials, timeout=timeout, storage=args.storage,
-                      progress=not args.no_progress, verbose=args.verbose, print_leaderboard=True)
+                      progress=not args.no_progress, verbose=args.verbose, print_leaderboard=True,
+                      jobs=args.jobs)
         return 130 if result.interrupted else 0
+    if args.command == "worker":
+        from automl.spec import parse_duration
+        from automl.workers import RECYCLE_EXIT, limit_threads, work, worker_name
+
+        limit_threads(args.threads)  # before TensorFlow is imported (by the plugins)
+        try:
+            timeout = parse_duration(args.timeout) if args.timeout else None
+        except ValueError as exc:
+            raise AutoMLError(f"--timeout: {exc}") from None
+        spec = load_spec(args.space, plugins)
+        outcome = work(spec, trials=args.trials, timeout=timeout, storage=args.storage,
+                       index=args.index, verbose=args.verbose)
+        why = "interrupted" if outcome.interrupted else "recycled" if outcome.recycle else "done"
+        print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
+        return 130 if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
     if args.command == "trials":
         from automl.study import format_leaderboard, leaderboard, open_study, trials_json
 

@@ -187,6 +187,8 @@ class StudySpec:
     seed: int | None
     storage: str | None
     keep_checkpoints: int
+    isolation: str = "none"
+    recycle_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,10 @@ class _StudyModel(_Strict):
     seed: int | None = 0
     storage: str | None = None
     keep_checkpoints: int = Field(3, ge=1)
+    # `process`: each trial runs in a fresh subprocess (memory is returned after every trial)
+    isolation: Literal["none", "process"] = "none"
+    # worker processes exit and are replaced after this many trials (bounds slow memory growth)
+    recycle_after: int | None = Field(None, gt=0)
 
     @field_validator("timeout", mode="before")
     @classmethod
@@ -758,6 +764,8 @@ def spec_from_dict(
             seed=study.seed,
             storage=study.storage,
             keep_checkpoints=study.keep_checkpoints,
+            isolation=study.isolation,
+            recycle_after=study.recycle_after,
         ),
         data=DataSpec(
             source=source_option.name,

@@ -50,7 +50,17 @@ def open_storage(spec: Spec, storage: str | None = None) -> optuna.storages.Base
     url = storage or spec.study.storage
     if url and "://" in url:
         if url.startswith(("postgresql", "mysql")):
-            return optuna.storages.RDBStorage(url, heartbeat_interval=10, grace_period=30)
+            # heartbeats: a dead worker's trial is failed after the grace period and retried
+            from automl.workers import heartbeat_settings, retry_callback
+
+            interval, grace = heartbeat_settings()
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs={"pool_pre_ping": True},
+                heartbeat_interval=interval,
+                grace_period=grace,
+                failed_trial_callback=retry_callback(),
+            )
         return url
     path = Path(url) if url else study_dir(spec) / "journal.log"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,11 +164,16 @@ def _existing_trials(store: optuna.storages.BaseStorage, name: str) -> int:
 
 
 def counted_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Trials that count toward the budget: finished ones, except those stopped by Ctrl-C."""
+    """Trials that count toward the budget: finished ones, except those stopped by Ctrl-C
+    and those of dead workers that were retried as new trials."""
+    from automl.workers import retried_numbers
+
+    trials = study.get_trials(deepcopy=False)
+    retried = retried_numbers(trials)
     return [
         t
-        for t in study.get_trials(deepcopy=False, states=FINISHED)
-        if not t.user_attrs.get("interrupted")
+        for t in trials
+        if t.state in FINISHED and not t.user_attrs.get("interrupted") and t.number not in retried
     ]
 
 
@@ -256,6 +271,8 @@ def _reported_epochs(trial: optuna.Trial) -> int:
 def prune_checkpoints(study: optuna.Study, spec: Spec) -> None:
     """Keep the checkpoints of the top `keep_checkpoints` trials only (bounded disk use)."""
     keep = {t.number for t in ranked(study, spec.study.direction)[: spec.study.keep_checkpoints]}
+    # another worker may be saving the checkpoint of a trial it has not told yet
+    keep |= {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     trials_dir = study_dir(spec) / "trials"
     if not trials_dir.exists():
         return
@@ -272,7 +289,10 @@ def ranked(study: optuna.Study, direction: str) -> list[FrozenTrial]:
 
 def leaderboard(study: optuna.Study, direction: str) -> list[dict[str, Any]]:
     """Rows: complete trials by score, then pruned, then failed (with the reason)."""
+    from automl.workers import retried_numbers
+
     rows: list[dict[str, Any]] = []
+    retried = retried_numbers(study.get_trials(deepcopy=False))
     others = [t for t in study.get_trials(deepcopy=False) if t.state in (TrialState.PRUNED, TrialState.FAIL)]
     for rank, t in enumerate(ranked(study, direction) + sorted(others, key=lambda t: (t.state.name, t.number)), 1):
         duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
@@ -285,10 +305,20 @@ def leaderboard(study: optuna.Study, direction: str) -> list[dict[str, Any]]:
                 "epochs": t.user_attrs.get("epochs", len(t.intermediate_values) or None),
                 "duration": round(duration, 2) if duration is not None else None,
                 "params": dict(t.params),
-                "reason": t.user_attrs.get("fail_reason") or t.user_attrs.get("pruned_reason"),
+                "reason": _retried_reason(
+                    t.user_attrs.get("fail_reason") or t.user_attrs.get("pruned_reason"),
+                    retried.get(t.number),
+                ),
             }
         )
     return rows
+
+
+def _retried_reason(reason: str | None, retry: int | None) -> str | None:
+    """A dead worker's trial says so, and which trial ran it again."""
+    if retry is None:
+        return reason
+    return f"{reason or 'its worker died (no heartbeat)'}; retried as trial {retry}"
 
 
 def format_leaderboard(rows: list[dict[str, Any]], metric: str, top: int | None = None) -> str:
@@ -372,6 +402,7 @@ def tune(
     progress: bool = True,
     verbose: int = 0,
     print_leaderboard: bool = False,
+    jobs: int = 1,
 ) -> TuneResult:
     """Tune a search space; running it again resumes the same study until the budget is spent.
 
@@ -384,6 +415,8 @@ def tune(
         progress: show a progress bar.
         verbose: Keras fit verbosity.
         print_leaderboard: print the leaderboard when done (also after Ctrl-C).
+        jobs: worker processes sharing the study (each with its share of the CPU threads).
+            Defaults to `1`: trials run in this process (unless `study.recycle_after` is set).
     """
     spec = space if isinstance(space, Spec) else load_spec(space, plugins)
     catalog = spec.catalog
@@ -392,6 +425,12 @@ def tune(
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
 
+    if jobs > 1 or spec.study.recycle_after:
+        from automl.workers import supervise
+
+        started = time.monotonic()
+        result = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
+        return _finish(result, budget, started, print_leaderboard)
     study = open_study(spec, storage)
     splits = load_splits(spec, catalog)
     check_task(spec, catalog, splits.task)
@@ -401,10 +440,6 @@ def tune(
     result = TuneResult(study, spec)
     bar = _Progress(budget, done, study, progress and remaining > 0)
 
-    def stop_at_budget(study: optuna.Study, trial: FrozenTrial) -> None:
-        if len(counted_trials(study)) >= budget:
-            study.stop()
-
     def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
         prune_checkpoints(study, spec)
         hook.on_trial_end(trial=trial)
@@ -413,19 +448,29 @@ def tune(
     started = time.monotonic()
     try:
         if remaining > 0:
-            study.optimize(
-                _Objective(spec, splits, catalog, verbose),
-                n_trials=remaining,
-                timeout=run_timeout,
-                catch=(Exception,),
-                callbacks=[after_trial, bar, stop_at_budget],
-                gc_after_trial=True,
+            # ask/tell under a study-wide lock: the budget stays exact with other workers
+            from automl.workers import IsolatedObjective, handle_signals, run_trials
+
+            objective: Any = (
+                IsolatedObjective(spec, storage, verbose)
+                if spec.study.isolation == "process"
+                else _Objective(spec, splits, catalog, verbose)
             )
+            with handle_signals():
+                outcome = run_trials(study, spec, objective, budget, timeout=run_timeout,
+                                     callbacks=[after_trial, bar], storage=storage)
+            result.interrupted = outcome.interrupted
     except KeyboardInterrupt:
         result.interrupted = True
     finally:
         bar.close()
         hook.on_study_end(study=study)
+    return _finish(result, budget, started, print_leaderboard)
+
+
+def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: bool) -> TuneResult:
+    """Fill in the leaderboard and print it (with the trial count and the time of this run)."""
+    study, spec = result.study, result.spec
     result.leaderboard = leaderboard(study, spec.study.direction)
     if print_leaderboard:
         elapsed = time.monotonic() - started
