@@ -1,4 +1,9 @@
-"""The components of automl-resmlp and the hooks that register them (entry point `resmlp`)."""
+"""The components of automl-resmlp and the hooks that register them (entry point `resmlp`).
+
+`keras_objects` is imported here, at module level, on purpose: automl imports this module when it
+loads the plugin, and that import is what registers the custom Keras classes, so that a saved
+model that uses them reloads in any process that loaded the plugins (export, `automl predict`).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from automl import (
     int_param,
 )
 from automl.components import CLASSIFICATION
+from automl_resmlp.keras_objects import Poly1CrossEntropy, ReZero
 
 
 class ResidualMLP(BaseModelFamily):
@@ -36,8 +42,6 @@ class ResidualMLP(BaseModelFamily):
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
         import keras
-
-        from automl_resmlp.keras_objects import ReZero
 
         x = keras.layers.Flatten()(inputs) if len(ctx.input_shape) > 1 else inputs
         x = keras.layers.Dense(params["units"], kernel_regularizer=ctx.kernel_regularizer())(x)
@@ -70,8 +74,6 @@ class Poly1(BaseLoss):
     )
 
     def build(self, task: str, n_classes: int, **params: Any) -> Any:
-        from automl_resmlp.keras_objects import Poly1CrossEntropy
-
         return Poly1CrossEntropy(epsilon=params["epsilon"], binary=task == "binary")
 
 
