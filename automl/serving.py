@@ -20,6 +20,8 @@ import numpy as np
 from automl.errors import AutoMLError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+# cells read as missing, as the `csv` data source reads them (NaN for numeric models)
+MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
 
 class InputError(AutoMLError):
@@ -125,11 +127,8 @@ def check_input(x: Any, schema: dict[str, Any]) -> np.ndarray:
         raise InputError(
             f"expected numeric inputs (float32) as recorded at export. Received: dtype={arr.dtype}"
         )
-    arr = arr.astype("float32")
-    if not np.all(np.isfinite(arr)):
-        rows = np.unique(np.argwhere(~np.isfinite(arr))[:, 0])[:5].tolist()
-        raise InputError(f"inputs must be finite numbers. Received: NaN or inf in rows {rows}")
-    return arr
+    # NaN passes: a model trained on data with missing values imputes them in its preprocessors
+    return arr.astype("float32")
 
 
 # --- readers for `automl predict` --------------------------------------------------------------
@@ -205,12 +204,12 @@ def read_csv(path: Path, schema: dict[str, Any]) -> tuple[np.ndarray, list[str]]
                 f"{path}, line {r}: expected {len(rows[0])} fields like the first line. "
                 f"Received: {len(row)} fields"
             )
-        values = [row[i].strip() for i in order]
+        values = [_clean(row[i]) for i in order]
         if string_model:
             out.append(values)
             continue
         try:
-            out.append([float(v) for v in values])
+            out.append([float(v) if v else float("nan") for v in values])
         except ValueError:
             bad = next(i for i, v in zip(order, values, strict=True) if not _is_number(v))
             name = names[order.index(bad)] if names else header[bad]
@@ -223,7 +222,14 @@ def read_csv(path: Path, schema: dict[str, Any]) -> tuple[np.ndarray, list[str]]
     return x, ids
 
 
+def _clean(cell: str) -> str:
+    cell = cell.strip()
+    return "" if cell.lower() in MISSING_MARKERS else cell
+
+
 def _is_number(text: str) -> bool:
+    if _clean(text) == "":
+        return True
     try:
         float(text)
     except ValueError:
@@ -260,8 +266,9 @@ def read_npz(path: Path, schema: dict[str, Any]) -> tuple[np.ndarray, list[str]]
 def read_image_folder(folder: Path, schema: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
     """Every image under `folder` (sorted), decoded to the recorded height, width and channels.
 
-    Pixels are floats in 0..255 unless the export recorded a `rescale` factor; images of
-    another size are an error (resizing would silently change what the model sees).
+    Pixels are floats in 0..255 (as the `image_folder` data source gives them), times `rescale`
+    when the export recorded one. A model trained on an image folder resizes each image to its
+    size as training did; for other image models an image of another size is an error.
     """
     shape = tuple(int(d) for d in schema["shape"])
     if len(shape) != 3:
@@ -285,7 +292,9 @@ def read_image_folder(folder: Path, schema: dict[str, Any]) -> tuple[np.ndarray,
             ).numpy()
         except Exception as exc:  # tf raises InvalidArgumentError on a broken file
             raise InputError(f"{file} is not a readable image: {exc}") from exc
-        if image.shape[:2] != (height, width):
+        if image.shape[:2] != (height, width) and schema.get("format") == "images":
+            image = tf.image.resize(image, (height, width)).numpy()  # as the source resized
+        elif image.shape[:2] != (height, width):
             raise InputError(
                 f"{file}: expected images of {height}x{width} pixels as recorded at export. "
                 f"Received: {image.shape[0]}x{image.shape[1]}"
