@@ -23,6 +23,7 @@ import difflib
 import importlib
 import importlib.metadata
 import importlib.util
+import inspect
 import os
 import re
 import sys
@@ -191,8 +192,26 @@ def _import_local(spec: str) -> tuple[ModuleType, str, str]:
     return module, spec, getattr(module, "__file__", None) or spec
 
 
+def _check_arguments(plugin: object, info: PluginInfo) -> None:
+    """A known hook implemented with arguments the hook does not provide is an error."""
+    for attr in dir(plugin):
+        function = getattr(plugin, attr, None)
+        if not hasattr(function, f"{hookspecs.PROJECT}_impl") or not _is_hookspec(attr):
+            continue
+        allowed = list(inspect.signature(getattr(hookspecs, attr)).parameters)
+        got = [a for a in inspect.signature(function).parameters if a != "self"]  # type: ignore[arg-type]
+        extra = [a for a in got if a not in allowed]
+        if extra:
+            raise PluginError(
+                f"{info.describe()} has an invalid @hookimpl {attr}({', '.join(got)}): "
+                f"argument(s) {', '.join(extra)} are not provided by the hook "
+                f"{attr}({', '.join(allowed)}). {info.disable_hint()}"
+            )
+
+
 def _register(pm: pluggy.PluginManager, plugin: object, info: PluginInfo) -> None:
     """Register one plugin object; hookimpls with wrong argument names fail here."""
+    _check_arguments(plugin, info)
     try:
         pm.register(plugin, name=info.name)
     except pluggy.PluginValidationError as exc:
@@ -340,7 +359,7 @@ def build_registries(
     failed: set[str] = set()
     for hook_name, kind in hookspecs.REGISTRATION_HOOKS.items():
         hook = getattr(pm.hook, hook_name)
-        for impl in reversed(hook.get_hookimpls()):  # registration order
+        for impl in hook.get_hookimpls():  # registration order (pluggy calls them LIFO)
             owner = impl.plugin_name
             if owner in failed:
                 continue
