@@ -51,16 +51,9 @@ def open_storage(spec: Spec, storage: str | None = None) -> optuna.storages.Base
     if url and "://" in url:
         if url.startswith(("postgresql", "mysql")):
             # heartbeats: a dead worker's trial is failed after the grace period and retried
-            from automl.workers import heartbeat_settings, retry_callback
+            from automl.workers import rdb_storage
 
-            interval, grace = heartbeat_settings()
-            return optuna.storages.RDBStorage(
-                url,
-                engine_kwargs={"pool_pre_ping": True},
-                heartbeat_interval=interval,
-                grace_period=grace,
-                failed_trial_callback=retry_callback(),
-            )
+            return rdb_storage(url)
         return url
     path = Path(url) if url else study_dir(spec) / "journal.log"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -465,6 +458,12 @@ def tune(
     finally:
         bar.close()
         hook.on_study_end(study=study)
+    return _finish(result, budget, started, print_leaderboard)
+
+
+def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: bool) -> TuneResult:
+    """Fill in the leaderboard and print it (with the trial count and the time of this run)."""
+    study, spec = result.study, result.spec
     return _finish(result, budget, started, print_leaderboard)
 
 

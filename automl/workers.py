@@ -82,6 +82,38 @@ def heartbeat_settings() -> tuple[int, int]:
     return interval, grace
 
 
+def database_url(url: str) -> str:
+    """`postgresql://` with the driver that is installed: SQLAlchemy 2.1 defaults to psycopg 3,
+    the `postgres` extra installs psycopg2."""
+    import importlib.util
+
+    missing = importlib.util.find_spec("psycopg") is None
+    if url.startswith("postgresql://") and missing and importlib.util.find_spec("psycopg2"):
+        return "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
+def rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    """An RDB storage with heartbeats: a dead worker's trial is failed after the grace period
+    and retried as a new trial."""
+    import inspect
+
+    interval, grace = heartbeat_settings()
+    accepted = inspect.signature(optuna.storages.RDBStorage).parameters
+    name = (
+        "heartbeat_stale_trial_callback"  # Optuna >= 5 (failed_trial_callback is deprecated)
+        if "heartbeat_stale_trial_callback" in accepted
+        else "failed_trial_callback"
+    )
+    return optuna.storages.RDBStorage(
+        database_url(url),
+        engine_kwargs={"pool_pre_ping": True},
+        heartbeat_interval=interval,
+        grace_period=grace,
+        **{name: retry_callback()},
+    )
+
+
 def retry_callback() -> RetryFailedTrialCallback:
     """Re-enqueue the trial of a dead worker (at most `MAX_RETRY` times)."""
     return RetryFailedTrialCallback(max_retry=MAX_RETRY)
@@ -620,7 +652,8 @@ def supervise(
         launched += 1
         return subprocess.Popen(cmd, env={**os.environ, **thread_env(threads)})
 
-    procs = [start() for _ in range(jobs)]
+    used, waiting = budget_use(study)
+    procs = [start() for _ in range(min(jobs, max(0, budget - used) + waiting))]
     failures: list[int] = []
     try:
         with handle_signals():
