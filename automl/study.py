@@ -464,12 +464,6 @@ def tune(
 def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: bool) -> TuneResult:
     """Fill in the leaderboard and print it (with the trial count and the time of this run)."""
     study, spec = result.study, result.spec
-    return _finish(result, budget, started, print_leaderboard)
-
-
-def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: bool) -> TuneResult:
-    """Fill in the leaderboard and print it (with the trial count and the time of this run)."""
-    study, spec = result.study, result.spec
     result.leaderboard = leaderboard(study, spec.study.direction)
     if print_leaderboard:
         elapsed = time.monotonic() - started
