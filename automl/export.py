@@ -18,8 +18,10 @@ import json
 import platform
 import re
 import shutil
+import sys
 import tempfile
 import time
+import types
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -330,7 +332,12 @@ def _write_saved_model(model: Any, path: Path, x: np.ndarray) -> np.ndarray:
 
     model.export(str(path), format="tf_saved_model", verbose=False)
     loaded = tf.saved_model.load(str(path))
-    return np.asarray(loaded.serve(tf.constant(x.astype("float32"))))
+    return np.asarray(loaded.serve(tf.constant(_feed(x))))
+
+
+def _feed(x: np.ndarray) -> np.ndarray:
+    """float32 for numeric models, str for text (categorical) inputs."""
+    return x.astype("float32") if x.dtype.kind in "iufb" else x.astype(str)
 
 
 def _write_onnx(model: Any, path: Path, x: np.ndarray) -> np.ndarray:
@@ -408,7 +415,7 @@ def _write_tflite(model: Any, path: Path, x: np.ndarray) -> np.ndarray:
     detail = interpreter.get_input_details()[0]
     interpreter.resize_tensor_input(detail["index"], x.shape)
     interpreter.allocate_tensors()
-    interpreter.set_tensor(detail["index"], x.astype("float32"))
+    interpreter.set_tensor(detail["index"], _feed(x))
     interpreter.invoke()
     return np.asarray(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
 
@@ -530,10 +537,16 @@ def export_model(
     eval_pred = predict_output(model, eval_x, splits.task)
     test_score = float(metric.score(splits.y_test, eval_pred)) if has_test else None
     check_x = np.asarray(eval_x[:CHECK_ROWS])
-    if len(chosen_formats) > 1 and check_x.dtype.kind not in "iufb":
+    text_only = {
+        "onnx": "tf2onnx cannot convert the string ops",
+        "tflite": "the string ops need TFLite's Flex delegate, which tf.lite.Interpreter lacks",
+    }
+    refused = [f for f in chosen_formats if f in text_only]
+    if refused and check_x.dtype.kind not in "iufb":
         raise ExportError(
-            f"formats {', '.join(chosen_formats[1:])} need numeric inputs; this model takes "
-            f"{check_x.dtype} inputs. Export with --format keras."
+            f"{' and '.join(refused)} need numeric inputs and this model takes text "
+            f"(categorical) columns: {'; '.join(text_only[f] for f in refused)}. Export "
+            f"keras and saved_model instead. Received: formats={list(chosen_formats)}"
         )
     reference = _raw_predict(model, check_x).astype("float64")
 
@@ -651,3 +664,15 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+class _CallableModule(types.ModuleType):
+    """Importing `automl.export` (this module) rebinds the package attribute `automl.export`,
+    which is also the public function `automl.export(space, out)`: calling the module keeps that
+    working after any `import automl.export`."""
+
+    def __call__(self, space: Any, out: str | Path, **kwargs: Any) -> Path:
+        return export_model(space, out, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

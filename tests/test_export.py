@@ -272,3 +272,10 @@ def test_cli_export_and_errors(space: Path, tmp_path: Path, capsys) -> None:
     assert main(["export", str(space), "--out", str(tmp_path / "x"), "--format", "pdf"]) == 4
     assert "Unknown export format" in capsys.readouterr().err
     assert os.listdir(tmp_path) == ["cli"]
+
+
+def test_public_export_function_survives_importing_the_module(space: Path, tmp_path: Path) -> None:
+    import automl
+    import automl.export  # rebinds the package attribute to the module
+
+    assert (automl.export(str(space), tmp_path / "api") / "model.keras").exists()

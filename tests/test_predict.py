@@ -320,3 +320,21 @@ def test_load_needs_an_export_directory(tmp_path: Path) -> None:
     with pytest.raises(AutoMLError, match=r"is not an exported model: expected model.json"):
         automl.load(tmp_path)
     assert main(["predict", str(tmp_path), str(tmp_path)]) == 1
+
+
+def test_text_model_exports_keras_and_saved_model_only(churn_model: Path, monkeypatch) -> None:
+    import tensorflow as tf
+
+    from automl.export import ExportError
+
+    root = churn_model.parent
+    monkeypatch.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
+    out = export_model(str(root / "space.yaml"), root / "sm", formats="saved_model")
+    served = tf.saved_model.load(str(out / "saved_model"))
+    names, data = _read_rows(CHURN)
+    keep = [i for i, n in enumerate(names) if n != "churned"]
+    cells = np.asarray([[r[i] if r[i] != "NA" else "" for i in keep] for r in data[:50]])
+    got = served.serve(tf.constant(cells)).numpy()
+    np.testing.assert_allclose(got, automl.load(out).predict_proba(cells)[:, 1:], atol=1e-6)
+    with pytest.raises(ExportError, match=r"onnx and tflite need numeric inputs.*text"):
+        export_model(str(root / "space.yaml"), root / "bad", formats="all")
