@@ -1,0 +1,214 @@
+"""Data sources on real files the tests write: shapes, tasks, schemas and error messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from automl.data import split_dataset
+from automl.errors import AutoMLError, SpecError
+from automl.spec import spec_from_dict
+
+
+def source(catalog: Any, name: str) -> Any:
+    return catalog["data_source"].get(name)
+
+
+# ------------------------------------------------------------------------------------ sklearn
+@pytest.mark.parametrize(
+    ("name", "shape", "task"),
+    [
+        ("digits", (1797, 8, 8, 1), "multiclass"),
+        ("iris", (150, 4), "multiclass"),
+        ("wine", (178, 13), "multiclass"),
+        ("breast_cancer", (569, 30), "binary"),
+        ("diabetes", (442, 10), "regression"),
+    ],
+)
+def test_sklearn_bundled_sets(catalog: Any, name: str, shape: tuple[int, ...], task: str) -> None:
+    sk = source(catalog, "sklearn")
+    data = sk.load(name=name)
+    assert data.x.shape == shape and data.x.dtype == np.float32
+    assert data.task == task == sk.task(name=name)
+    assert split_dataset(data, 0.2, 0.2).task == task
+
+
+def test_sklearn_synthetic_sets_have_the_asked_size_and_imbalance(catalog: Any) -> None:
+    sk = source(catalog, "sklearn")
+    data = sk.load(name="make_classification", n_samples=500, n_features=7, minority=0.1)
+    assert data.x.shape == (500, 7) and data.task == "binary"
+    assert 0.07 < np.mean(data.y == 1) < 0.13
+    multi = sk.load(name="make_classification", n_samples=300, n_classes=3, n_informative=3)
+    assert multi.task == "multiclass" == sk.task(name="make_classification", n_classes=3)
+    reg = sk.load(name="make_regression", n_samples=200, n_features=3)
+    assert reg.x.shape == (200, 3) and reg.task == "regression"
+    with pytest.raises(AutoMLError, match=r"n_classes \* 2 <= 2 \*\* n_informative"):
+        sk.load(name="make_classification", n_classes=8, n_informative=2)
+
+
+# ---------------------------------------------------------------------------------------- csv
+CSV = """age,city,income,label
+34,berlin,52000,yes
+,oslo,NA,no
+51,,61000,yes
+28,rome,?,no
+45,berlin,48000,no
+"""
+
+
+def test_csv_with_categorical_columns_and_missing_values(catalog: Any, tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(CSV)
+    csv_source = source(catalog, "csv")
+    data = csv_source.load(path=str(path), target="label")
+    assert data.x.shape == (5, 3) and data.x.dtype == object
+    assert data.x[1].tolist() == ["", "oslo", ""]  # every missing marker becomes ""
+    assert data.feature_names == ["age", "city", "income"]
+    assert list(data.y) == ["yes", "no", "yes", "no", "no"]
+    assert csv_source.task(path=str(path), target="label") == "binary"
+    schema = data.schema
+    assert schema["target"] == "label" and schema["format"] == "csv"
+    assert schema["columns"] == [
+        {"name": "age", "kind": "numeric", "missing": 1},
+        {"name": "city", "kind": "categorical", "missing": 1},
+        {"name": "income", "kind": "numeric", "missing": 2},
+    ]
+
+
+def test_numeric_csv_gives_floats_with_nan(catalog: Any, tmp_path: Path) -> None:
+    path = tmp_path / "n.csv"
+    path.write_text("a;b;y\n1;2.5;0.5\n;3;1.5\n4;nan;2.25\n")
+    data = source(catalog, "csv").load(path=str(path), delimiter=";")  # target: last column
+    assert data.x.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(data.x), [[0, 0], [1, 0], [0, 1]])
+    assert source(catalog, "csv").task(path=str(path), delimiter=";") == "regression"
+
+
+def test_csv_errors(catalog: Any, tmp_path: Path) -> None:
+    csv_source = source(catalog, "csv")
+    with pytest.raises(AutoMLError, match=r"csv file not found: .*missing\.csv"):
+        csv_source.load(path=str(tmp_path / "missing.csv"))
+    path = tmp_path / "p.csv"
+    path.write_text(CSV)
+    with pytest.raises(AutoMLError, match="no target column 'lable'; did you mean 'label'"):
+        csv_source.load(path=str(path), target="lable")
+    path.write_text("a,b\n1,2\n3\n")
+    with pytest.raises(AutoMLError, match="line 3 has 1 fields, the header has 2"):
+        csv_source.load(path=str(path))
+    path.write_text("a,b,y\n1,2,\n3,4,1\n")
+    with pytest.raises(AutoMLError, match="target column has 1 missing values"):
+        csv_source.load(path=str(path))
+    path.write_text("only\n1\n")
+    with pytest.raises(AutoMLError, match="at least 2 columns"):
+        csv_source.load(path=str(path))
+
+
+def test_csv_path_is_relative_to_the_yaml_file(catalog: Any, tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "p.csv").write_text(CSV)
+    raw = {"data": {"source": {"csv": {"path": "data/p.csv"}}}, "model": "mlp"}
+    spec = spec_from_dict(raw, source=str(tmp_path / "space.yaml"), catalog=catalog)
+    assert spec.data.source_params["path"] == str(tmp_path / "data" / "p.csv")
+    assert spec.task == "binary"  # read from the target column at validation time
+    raw["data"]["source"]["csv"]["path"] = "data/nope.csv"
+    with pytest.raises(SpecError, match="loss: required when the task is not known"):
+        spec_from_dict(raw, source=str(tmp_path / "space.yaml"), catalog=catalog)
+
+
+# ---------------------------------------------------------------------------------------- npz
+def test_npz_sequences_and_images(catalog: Any, tmp_path: Path) -> None:
+    npz = source(catalog, "npz")
+    rng = np.random.default_rng(0)
+    seq = tmp_path / "seq.npz"
+    np.savez(seq, x=rng.normal(size=(30, 12, 3)), y=rng.integers(0, 3, size=(30, 1)))
+    data = npz.load(path=str(seq))
+    assert data.x.shape == (30, 12, 3) and data.y.shape == (30,)
+    assert data.schema["input"] == "sequences (n, timesteps, features)"
+    assert npz.task(path=str(seq)) == "multiclass"
+
+    mnist_like = tmp_path / "mnist.npz"
+    np.savez(
+        mnist_like,
+        x_train=np.zeros((20, 6, 6), "uint8"),
+        y_train=np.arange(20) % 2,
+        x_test=np.zeros((5, 6, 6), "uint8"),
+        y_test=np.arange(5) % 2,
+    )
+    images = npz.load(path=str(mnist_like), images=True)
+    assert images.x.shape == (25, 6, 6, 1) and images.x.dtype == np.float32
+    assert npz.task(path=str(mnist_like)) == "binary"
+
+
+def test_npz_errors(catalog: Any, tmp_path: Path) -> None:
+    npz = source(catalog, "npz")
+    path = tmp_path / "bad.npz"
+    np.savez(path, features=np.zeros((4, 2)), y=np.zeros(4))
+    with pytest.raises(
+        AutoMLError, match=r"expected arrays 'x' and 'y' .* arrays \['features', 'y'\]"
+    ):
+        npz.load(path=str(path))
+    np.savez(path, x=np.zeros((4, 2)), y=np.zeros(3))
+    with pytest.raises(AutoMLError, match="x has 4 rows but y has 3"):
+        npz.load(path=str(path))
+    np.savez(path, x=np.zeros(4), y=np.zeros(4))
+    with pytest.raises(AutoMLError, match=r"expected features of shape \(n, \.\.\.\)"):
+        npz.load(path=str(path))
+    np.savez(path, x=np.zeros((4, 2)), y=np.zeros((4, 2)))
+    with pytest.raises(AutoMLError, match=r"expected targets of shape \(n,\)"):
+        npz.load(path=str(path))
+    with pytest.raises(AutoMLError, match="npz file not found"):
+        npz.load(path=str(tmp_path / "none.npz"))
+
+
+# ------------------------------------------------------------------------------- image folder
+def write_png(path: Path, pixels: np.ndarray) -> None:
+    import tensorflow as tf
+
+    path.write_bytes(tf.io.encode_png(pixels.astype("uint8")).numpy())
+
+
+def test_image_folder_resizes_and_labels_by_folder(catalog: Any, tmp_path: Path) -> None:
+    for label, colour in (("cats", 30), ("dogs", 220)):
+        (tmp_path / label).mkdir()
+        for i in range(3):
+            write_png(tmp_path / label / f"{i}.png", np.full((10 + i, 7, 3), colour))
+    folder = source(catalog, "image_folder")
+    data = folder.load(path=str(tmp_path), height=4, width=5, channels=1)
+    assert data.x.shape == (6, 4, 5, 1) and data.class_names == ["cats", "dogs"]
+    assert list(data.y) == [0, 0, 0, 1, 1, 1]
+    np.testing.assert_allclose(data.x[0], 30, atol=1) and np.testing.assert_allclose(
+        data.x[5], 220, atol=1
+    )
+    assert folder.task(path=str(tmp_path)) == "binary"
+    (tmp_path / "dogs" / "broken.png").write_bytes(b"not an image")
+    with pytest.raises(AutoMLError, match=r"broken\.png: cannot decode the image"):
+        folder.load(path=str(tmp_path))
+
+
+def test_image_folder_needs_class_folders(catalog: Any, tmp_path: Path) -> None:
+    (tmp_path / "only").mkdir()
+    with pytest.raises(AutoMLError, match=r"one subfolder per class \(at least 2\)"):
+        source(catalog, "image_folder").load(path=str(tmp_path))
+
+
+# -------------------------------------------------------------------------------------- keras
+def test_keras_mnist_from_the_keras_cache(
+    catalog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "datasets").mkdir()
+    rng = np.random.default_rng(0)
+    np.savez(
+        tmp_path / "datasets" / "mnist.npz",
+        x_train=rng.integers(0, 256, (12, 28, 28), dtype="uint8"),
+        y_train=np.arange(12) % 10,
+        x_test=rng.integers(0, 256, (3, 28, 28), dtype="uint8"),
+        y_test=np.arange(3),
+    )
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    data = source(catalog, "keras").load(name="mnist")
+    assert data.x.shape == (15, 28, 28, 1) and data.task == "multiclass"
+    assert list(data.y[-3:]) == [0, 1, 2]
+    assert source(catalog, "keras").task(name="cifar10") == "multiclass"
