@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages import RetryFailedTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import AutoMLError, TrialFailed
@@ -114,9 +113,13 @@ def rdb_storage(url: str) -> optuna.storages.RDBStorage:
     )
 
 
-def retry_callback() -> RetryFailedTrialCallback:
+def retry_callback() -> Callable[[optuna.Study, FrozenTrial], None]:
     """Re-enqueue the trial of a dead worker (at most `MAX_RETRY` times)."""
-    return RetryFailedTrialCallback(max_retry=MAX_RETRY)
+    # Optuna 4.9 renamed RetryFailedTrialCallback (same behaviour and system attributes)
+    cls = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    if cls is None:
+        cls = optuna.storages.RetryFailedTrialCallback
+    return cls(max_retry=MAX_RETRY)
 
 
 def thread_env(threads: int) -> dict[str, str]:

@@ -113,6 +113,7 @@ def journal(runs: Path, name: str) -> optuna.storages.BaseStorage:
     """The default journal storage of study `name` under `runs`."""
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
+    (runs / name).mkdir(parents=True, exist_ok=True)
     return JournalStorage(JournalFileBackend(str(runs / name / "journal.log")))
 
 
