@@ -72,7 +72,7 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
             if layer is None:
                 continue
             x = layer(x)
-            x_fit = keras.ops.convert_to_numpy(layer(x_fit))
+            x_fit = keras.ops.convert_to_numpy(layer(x_fit, training=False))  # no augmentation
     shape = tuple(int(d) for d in x.shape[1:])
     if "string" in str(x.dtype):
         raise TrialFailed(
