@@ -88,12 +88,12 @@ class Param:
         if self.bounds is not None and isinstance(value, int | float) and not isinstance(value, bool):
             lo, hi = self.bounds
             if (lo is not None and value < lo) or (hi is not None and value > hi):
-                return f"expected a value in [{_fmt(lo)}, {_fmt(hi)}], got {value!r}"
+                return f"expected a value in [{_fmt(lo, '-inf')}, {_fmt(hi, 'inf')}], got {value!r}"
         return None
 
 
-def _fmt(bound: float | None) -> str:
-    return "-inf" if bound is None else f"{bound:g}"
+def _fmt(bound: float | None, unbounded: str) -> str:
+    return unbounded if bound is None else f"{bound:g}"
 
 
 def int_param(name: str, default: int, help: str, **kw: Any) -> Param:

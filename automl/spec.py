@@ -387,14 +387,38 @@ def _pydantic_section(
             elif err["type"] == "missing":
                 check.add(full, "required key is missing")
             else:
-                msg = err["msg"]
-                if msg.startswith("Value error, "):
-                    msg = msg[len("Value error, ") :]
-                else:
-                    msg = f"expected {msg[0].lower()}{msg[1:]}".replace("expected input should be", "expected a value that should be")
-                    msg += f", got {err.get('input')!r}"
-                check.add(full, msg)
+                check.add(full, f"{_expectation(err)}, got {err.get('input')!r}")
     return None
+
+
+_PYDANTIC_EXPECTATIONS = {
+    "int_parsing": "expected an integer",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "dict_type": "expected a mapping",
+    "list_type": "expected a list",
+    "literal_error": "expected {expected}",
+    "greater_than": "expected a value > {gt}",
+    "greater_than_equal": "expected a value >= {ge}",
+    "less_than": "expected a value < {lt}",
+    "less_than_equal": "expected a value <= {le}",
+}
+
+
+def _expectation(err: Any) -> str:
+    """`expected a value > 0` from a pydantic error (its own message when unknown)."""
+    if err["type"] == "value_error":
+        return str(err["msg"]).removeprefix("Value error, ").split(", got ")[0]
+    template = _PYDANTIC_EXPECTATIONS.get(err["type"])
+    if template is None:
+        msg = str(err["msg"])
+        return f"expected: {msg[0].lower()}{msg[1:]}"
+    return template.format(**err.get("ctx", {}))
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -695,7 +719,7 @@ def spec_from_dict(
         if raw is None:
             if key == "model":
                 check.add(("model",), "required key is missing (e.g. model: {mlp: {}})")
-            elif key == "loss":
+            elif key == "loss" and isinstance(data_section, _DataModel) and not check.problems:
                 check.add(("loss",), "required when the task is not known before loading the data (set data.task or loss)")
             continue
         if is_list:
@@ -713,13 +737,14 @@ def spec_from_dict(
     # metric, direction, task fit
     metric_name = "accuracy" if task != "regression" else "rmse"
     direction = "maximize"
-    if isinstance(study, _StudyModel):
-        metric_name = study.metric or metric_name
+    raw_study = data.get("study") if isinstance(data.get("study"), dict) else {}
+    raw_metric = raw_study.get("metric")
+    if isinstance(raw_metric, str):
+        metric_name = raw_metric
         if metric_name not in catalog["metric"]:
             check.add(("study", "metric"), unknown_message("metric", metric_name, catalog["metric"].names()))
-        else:
-            metric = catalog["metric"].get(metric_name)
-            direction = metric.direction
+    if metric_name in catalog["metric"]:
+        direction = catalog["metric"].get(metric_name).direction
     if task is not None:
         _check_task_fit(check, catalog, task, metric_name, slots)
 
@@ -783,6 +808,14 @@ def spec_from_dict(
         task=task,
         catalog=catalog,
     )
+    if sampler.name == "grid":
+        from automl.space import grid_search_space
+
+        try:
+            grid_search_space(spec)
+        except ValueError as exc:
+            line = check.line(("study", "sampler"))
+            raise SpecError([Problem("study.sampler", str(exc), line)], source) from None
     return _with_space(spec)
 
 

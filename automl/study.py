@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -385,6 +386,13 @@ class _Progress:
         if self.bar is not None:
             self.bar.close()
 
+    def write(self, message: str) -> None:
+        """Print a line without breaking the bar."""
+        if self.bar is not None:
+            self.bar.write(message)
+        else:
+            print(message, file=sys.stderr)
+
 
 def tune(
     space: str | Path | Spec,
@@ -414,7 +422,8 @@ def tune(
     spec = space if isinstance(space, Spec) else load_spec(space, plugins)
     catalog = spec.catalog
     assert catalog is not None
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # failed trials are reported in one line each (and in the leaderboard), not as tracebacks
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
 
@@ -435,6 +444,8 @@ def tune(
 
     def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
         prune_checkpoints(study, spec)
+        if trial.state == TrialState.FAIL and not trial.user_attrs.get("interrupted"):
+            bar.write(f"trial {trial.number} failed: {trial.user_attrs.get('fail_reason', '?')}")
         hook.on_trial_end(trial=trial)
 
     hook.on_study_start(study=study, spec=spec)
