@@ -191,3 +191,21 @@ def test_cli_tune_trials_and_export(write_space, tmp_path: Path) -> None:
         original.predict(splits.x_test, verbose=0),
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("name", ["digits_cnn", "digits_mlp", "diabetes_mlp"])
+def test_shipped_issue2_spaces_run(name: str, tmp_path: Path) -> None:
+    import yaml
+
+    from automl.spec import load_spec
+
+    data = yaml.safe_load(
+        (Path(__file__).parents[1] / "search_spaces" / f"{name}.yaml").read_text()
+    )
+    data["training"]["epochs"] = 1
+    data["data"]["limit"] = 200
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = tune(load_spec(path), trials=1, progress=False)
+    (trial,) = result.study.trials
+    assert trial.state == TrialState.COMPLETE, trial.user_attrs.get("fail_reason")
