@@ -20,6 +20,7 @@ from automl.components import BaseDataSource, bool_param, float_param, int_param
 from automl.data import Dataset, infer_task
 from automl.errors import AutoMLError
 from automl.registry import closest
+from automl_plugins.preprocessors import MISSING_MARKERS
 
 SKLEARN_SETS = {
     "digits": "multiclass",
@@ -30,7 +31,6 @@ SKLEARN_SETS = {
     "make_classification": None,  # binary or multiclass, from n_classes
     "make_regression": "regression",
 }
-MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
 
 def _file(path: Any, what: str) -> Path:

@@ -19,6 +19,17 @@ from automl import hookimpl
 from automl.components import BasePreprocessor, float_param, int_param, str_param
 
 MISSING = ""  # how a missing cell of a string matrix is written (the csv source normalises to it)
+# cells read as missing (case-insensitive, stripped), also in raw rows given to an exported model
+MISSING_MARKERS = ("", "na", "n/a", "nan", "null", "none", "?")
+
+
+def _text_missing(tensor: Any) -> Any:
+    """A boolean TF tensor: which cells of a string tensor are missing."""
+    import tensorflow as tf
+
+    cells = tf.strings.lower(tf.strings.strip(tensor))
+    hits = [tf.equal(cells, marker) for marker in MISSING_MARKERS]
+    return tf.reduce_any(tf.stack(hits, axis=0), axis=0)
 
 
 def _stats_axes(x: np.ndarray) -> tuple[int, ...]:
@@ -81,7 +92,7 @@ class Impute(keras.layers.Layer):
 
             fill = tf.constant(self.fill_values, dtype=tf.string)
             fill = tf.broadcast_to(fill, tf.shape(inputs))
-            return tf.where(tf.equal(inputs, MISSING), fill, inputs)
+            return tf.where(_text_missing(inputs), fill, tf.strings.strip(inputs))
         fill = ops.convert_to_tensor(np.asarray(self.fill_values, dtype="float32"))
         fill = ops.broadcast_to(fill, ops.shape(inputs))
         return ops.where(ops.isnan(inputs), fill, inputs)
@@ -118,9 +129,9 @@ class EncodeColumns(keras.layers.Layer):
             import tensorflow as tf
 
             for i, col in enumerate(self.columns):
-                cell = inputs[:, i : i + 1]
+                cell = tf.strings.strip(inputs[:, i : i + 1])
                 if col["kind"] == "numeric":
-                    cell = tf.where(tf.equal(cell, MISSING), tf.constant("nan"), cell)
+                    cell = tf.where(_text_missing(cell), tf.constant("nan"), cell)
                     parts.append(tf.strings.to_number(cell, out_type=tf.float32))
                 else:
                     vocab = tf.constant([str(v) for v in col["vocabulary"]], dtype=tf.string)

@@ -1,0 +1,85 @@
+"""The example search spaces of the catalogue: each runs 2 trials x 1 epoch end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from automl.spec import load_yaml_with_lines, spec_from_dict
+from automl.study import tune
+
+SPACES = Path(__file__).resolve().parents[1] / "search_spaces"
+
+
+def quick_spec(name: str, catalog: Any) -> Any:
+    """The shipped space with 1 epoch; data paths stay relative to the shipped file."""
+    path = SPACES / name
+    data, lines = load_yaml_with_lines(path.read_text(), str(path))
+    data["training"]["epochs"] = 1
+    data["study"]["timeout"] = None
+    data["data"]["limit"] = 300  # keep the suite fast (the sequence set has 600 rows)
+    return spec_from_dict(data, lines, str(path), catalog=catalog)
+
+
+@pytest.mark.parametrize(
+    ("name", "task", "metric"),
+    [
+        ("sequence_rnn.yaml", "multiclass", "accuracy"),
+        ("tabular_csv.yaml", "binary", "roc_auc"),
+        ("imbalanced_focal.yaml", "binary", "f1"),
+    ],
+)
+def test_space_runs_two_trials(catalog: Any, name: str, task: str, metric: str) -> None:
+    spec = quick_spec(name, catalog)
+    assert spec.task == task and spec.study.metric == metric
+    result = tune(spec, trials=2, progress=False)
+    states = [row["state"] for row in result.leaderboard]
+    reasons = [row["reason"] for row in result.leaderboard if row["state"] == "fail"]
+    assert states == ["complete", "complete"], reasons
+    assert all(0.0 <= row["score"] <= 1.0 for row in result.leaderboard)
+
+
+def test_sequence_space_searches_lstm_gru_and_cnn1d(catalog: Any) -> None:
+    spec = quick_spec("sequence_rnn.yaml", catalog)
+    assert [o.name for o in spec.slot("model").options] == ["lstm", "gru", "cnn1d"]
+
+
+def test_imbalanced_space_searches_focal_vs_crossentropy(catalog: Any) -> None:
+    spec = quick_spec("imbalanced_focal.yaml", catalog)
+    assert [o.name for o in spec.slot("loss").options] == ["focal", "crossentropy"]
+    assert spec.training.class_weight == "balanced"
+    source = catalog["data_source"].get("sklearn").load(**spec.data.source_params)
+    assert 0.08 < np.mean(source.y == 1) < 0.12
+
+
+def test_tabular_export_takes_raw_rows(catalog: Any, tmp_path: Path) -> None:
+    """The exported model carries impute + one_hot and the column schema; raw CSV rows go in."""
+    import automl
+    from automl.export import export_model
+
+    spec = quick_spec("tabular_csv.yaml", catalog)
+    tune(spec, trials=1, progress=False)
+    out = export_model(spec, tmp_path / "best")
+    model = automl.load(out)
+    schema = model.card["input_schema"]
+    assert [c["name"] for c in schema["columns"]] == [
+        "age",
+        "income",
+        "city",
+        "plan",
+        "tenure_months",
+        "support_calls",
+    ]
+    assert {c["kind"] for c in schema["columns"][2:4]} == {"categorical"}
+    rows = [
+        ["34", "52000", "oslo", "basic", "3", "4"],
+        ["NA", "", "", "pro", "60", "0"],  # missing cells as the CSV writes them
+        ["51", "?", "paris", "plus", "12", "1"],  # an unseen city
+    ]
+    proba = model.predict_proba(rows)
+    assert proba.shape == (3, 2) and np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    assert set(model.predict(rows)) <= {"no", "yes"}
