@@ -53,10 +53,8 @@ FORMAT_FILES = {
 CHECK_ROWS = 1024
 
 
-class ExportError(AutoMLError):
-    """An export that cannot be made or whose round-trip check failed."""
-
-    exit_code = 4
+class ExportError(StudyError):
+    """An export that cannot be made or whose round-trip check failed (exit status 4)."""
 
 
 def package_versions() -> dict[str, str]:
