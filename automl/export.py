@@ -596,13 +596,30 @@ def export_model(
         }
         (tmp / "model.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
         (tmp / "MODEL_CARD.md").write_text(model_card_markdown(card))
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
+        _move_into_place(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _move_into_place(tmp: Path, out: Path) -> None:
+    """Rename `tmp` to `out`; a replaced `out` (--force) is set aside first and deleted last."""
+    old = None
+    if out.exists() or out.is_symlink():
+        old = out.with_name(f".{out.name}.replaced.{tmp.name}")
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink()
 
 
 def model_card_markdown(card: dict[str, Any]) -> str:

@@ -228,6 +228,12 @@ def test_existing_directory_needs_force(space: Path, tmp_path: Path) -> None:
     assert (out / "keep.txt").exists()
     export_model(str(space), out, force=True)
     assert sorted(p.name for p in out.iterdir()) == ["MODEL_CARD.md", "model.json", "model.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best"]  # nothing set aside is left
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    with pytest.raises(ExportError, match=r"already exists"):
+        export_model(str(space), a_file)
+    assert (export_model(str(space), a_file, force=True) / "model.keras").exists()
 
 
 def test_no_finished_trial_is_an_error(write_space, tmp_path: Path) -> None:
