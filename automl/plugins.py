@@ -132,6 +132,52 @@ class Catalog:
         """The plugin behind component `name` of `kind`."""
         return self.plugins.get(self.registries[kind].owner(name))
 
+    @property
+    def hooks(self) -> LifecycleHooks:
+        """The lifecycle hooks, called so that an exception names the plugin that raised it."""
+        return LifecycleHooks(self.pm, self.plugins)
+
+
+#: Lifecycle hooks called while a trial runs: an exception in one fails that trial.
+IN_TRIAL_HOOKS = ("on_trial_start", "on_epoch_end")
+
+
+class LifecycleHooks:
+    """Calls a lifecycle hook one plugin at a time, so that a plugin's bug is reported as its own.
+
+    `hooks.on_trial_end(trial=t)` calls every implementation (last registered first, like
+    pluggy). An exception in `on_trial_start` or `on_epoch_end` becomes `TrialFailed` naming the
+    plugin: that trial fails and the study goes on. An exception in the other lifecycle hooks is
+    a `RuntimeWarning` naming the plugin; the other plugins' hooks still run.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
+        self._pm, self._infos = pm, infos
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in hookspecs.REGISTRATION_HOOKS or not _is_hookspec(name):
+            raise AttributeError(name)
+        caller = getattr(self._pm.hook, name)
+
+        def call(**kwargs: Any) -> None:
+            from automl.errors import TrialFailed
+
+            for impl in reversed(caller.get_hookimpls()):
+                try:
+                    impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+                except (TrialFailed, KeyboardInterrupt):
+                    raise
+                except Exception as exc:
+                    if type(exc).__name__ == "TrialPruned":
+                        raise
+                    info = self._infos.get(impl.plugin_name) or PluginInfo(impl.plugin_name, LOCAL)
+                    message = f"{info.describe()} raised in {name}: {type(exc).__name__}: {exc}"
+                    if name in IN_TRIAL_HOOKS:
+                        raise TrialFailed(message) from exc
+                    warnings.warn(message, RuntimeWarning, stacklevel=2)
+
+        return call
+
 
 # ------------------------------------------------------------------------------------ switches
 def _normalize(name: str) -> str:

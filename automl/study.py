@@ -227,7 +227,7 @@ class _Objective:
 
     def __init__(self, spec: Spec, splits: Splits, catalog: Catalog, verbose: int = 0) -> None:
         self.spec, self.splits, self.catalog, self.verbose = spec, splits, catalog, verbose
-        self.hook = catalog.pm.hook
+        self.hook = catalog.hooks  # an exception in a plugin's hook fails the trial, naming it
 
     def __call__(self, trial: optuna.Trial) -> float:
         from automl.trial import run_trial
@@ -436,7 +436,7 @@ def tune(
     study = open_study(spec, storage)
     splits = load_splits(spec, catalog)
     check_task(spec, catalog, splits.task)
-    hook = catalog.pm.hook
+    hook = catalog.hooks  # a plugin's failing on_trial_end/on_study_* hook warns, naming it
     done = len(counted_trials(study))
     remaining = max(0, budget - done)
     result = TuneResult(study, spec)

@@ -357,6 +357,42 @@ def test_component_that_raises_fails_its_trial_with_the_plugin_named(
     assert events == [{"trial": 0, "state": "FAIL"}, {"trial": 1, "state": "COMPLETE"}]
 
 
+BUGGY_HOOKS = """
+from automl import hookimpl
+
+@hookimpl
+def on_epoch_end(trial, epoch, logs):
+    if trial.number == 0:
+        raise ValueError("logger lost its connection")
+
+@hookimpl
+def on_trial_end(trial):
+    raise OSError("disk full")
+"""
+
+
+def test_lifecycle_hook_that_raises_is_named_and_the_study_goes_on(
+    write_space, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from automl.study import tune
+
+    (tmp_path / "buggy_hooks.py").write_text(textwrap.dedent(BUGGY_HOOKS))
+    path = write_space(
+        IRIS_SPACE.format(name="hooks", extra="plugins: [buggy_hooks.py]", model="mlp")
+    )
+    with pytest.warns(
+        RuntimeWarning,
+        match=r"plugin 'buggy_hooks.py' \(local .*\) raised in on_trial_end: OSError: disk full",
+    ):
+        result = tune(str(path), trials=2, progress=False)
+    states = {row["trial"]: (row["state"], row["reason"]) for row in result.leaderboard}
+    assert states[1] == ("complete", None)
+    state, reason = states[0]
+    assert state == "fail"
+    assert reason.startswith("TrialFailed: plugin 'buggy_hooks.py' (local ")
+    assert reason.endswith("raised in on_epoch_end: ValueError: logger lost its connection")
+
+
 # ------------------------------------------------------------------------------ automl plugins
 def test_cli_plugins_json_lists_every_plugin_with_components(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
