@@ -20,8 +20,12 @@ instance; the host records which plugin supplied it, so duplicates name both plu
     def register_losses(register):
         register(LogCosh())
 
-Lifecycle hooks observe a study without touching it (loggers, notifiers, trackers). They must not
-raise: an exception in a lifecycle hook fails the trial it happened in.
+Lifecycle hooks observe a study without touching it (loggers, notifiers, trackers). Each plugin's
+implementation is called on its own: an exception in `on_trial_start` or `on_epoch_end` fails that
+trial with the plugin named in its reason; one in `on_trial_end`, `on_study_start` or
+`on_study_end` is a warning naming the plugin. The study goes on either way.
+
+The plugin author guide, `docs/plugins.md`, shows every hook with an example.
 """
 
 from __future__ import annotations
