@@ -100,6 +100,9 @@ class Impute(keras.layers.Layer):
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
 
+    def compute_output_spec(self, inputs: Any) -> Any:
+        return keras.KerasTensor(inputs.shape, dtype=inputs.dtype)  # text stays text
+
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "fill_values": self.fill_values}
 
