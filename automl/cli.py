@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from automl.errors import AutoMLError
@@ -190,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `automl` console script."""
     _quiet_tensorflow()
     args = build_parser().parse_args(argv)
+    formatted, warnings.formatwarning = warnings.formatwarning, _format_warning
     try:
         return run(args)
     except AutoMLError as exc:
@@ -198,6 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = formatted
+
+
+def _format_warning(message: Warning | str, category: type[Warning], *args: object) -> str:
+    """A warning (e.g. a plugin that failed to load) as one `warning: ...` line, no source line."""
+    return f"warning: {message}\n"
 
 
 if __name__ == "__main__":
