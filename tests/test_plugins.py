@@ -214,6 +214,23 @@ def test_duplicate_component_names_both_plugins(site: Path) -> None:
         load_catalog()
 
 
+def test_installed_plugin_with_bad_hook_arguments_is_skipped(site: Path) -> None:
+    make_dist(
+        site,
+        "automl-args",
+        "args",
+        "automl_fake_args",
+        "from automl import hookimpl\n@hookimpl\ndef on_trial_end(trial, run): pass\n",
+    )
+    with pytest.warns(
+        RuntimeWarning,
+        match=r"plugin 'args' \(entry point of automl-args 0.3.1\) has an invalid @hookimpl "
+        r"on_trial_end\(trial, run\): argument\(s\) run are not provided by the hook",
+    ):
+        catalog = load_catalog()
+    assert catalog.pm.get_plugin("args") is None and catalog.plugins["args"].error
+
+
 # ------------------------------------------------------------------------------ local plugins
 LOCAL = """
 from automl import BaseModelFamily, hookimpl, int_param
@@ -337,18 +354,17 @@ def on_trial_end(trial):
 
 
 def test_component_that_raises_fails_its_trial_with_the_plugin_named(
-    write_space, tmp_path: Path
+    write_space, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:  # type: ignore[no-untyped-def]
-    from automl.study import tune
-
+    plugin = str(tmp_path / "flaky_plugin.py")
     (tmp_path / "flaky_plugin.py").write_text(textwrap.dedent(FLAKY))
-    path = write_space(
-        IRIS_SPACE.format(name="flaky", extra="plugins: [flaky_plugin.py]", model="flaky")
-    )
-    result = tune(str(path), trials=2, progress=False)
-    states = {row["trial"]: row["state"] for row in result.leaderboard}
-    assert states == {0: "fail", 1: "complete"}  # the study went on after the failure
-    failed = next(row for row in result.leaderboard if row["state"] == "fail")
+    path = str(write_space(IRIS_SPACE.format(name="flaky", extra="", model="flaky")))
+    assert main(["tune", path, "--plugin", plugin, "--trials", "2", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["trials", path, "--json", "--plugin", plugin]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["trial"]: row["state"] for row in rows} == {0: "fail", 1: "complete"}
+    failed = next(row for row in rows if row["state"] == "fail")  # the study went on after it
     assert failed["reason"] == (
         "TrialFailed: model family 'flaky' (plugin 'flaky_plugin.py') raised RuntimeError: "
         "boom on the first build"
