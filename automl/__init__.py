@@ -4,7 +4,7 @@ Public API::
 
     import automl
     result = automl.tune("search_spaces/digits_cnn.yaml", trials=10)
-    automl.export("search_spaces/digits_cnn.yaml", "runs/digits-cnn/best")
+    automl.export_model("search_spaces/digits_cnn.yaml", "runs/digits-cnn/best")
     labels = automl.load("runs/digits-cnn/best").predict(x)
 """
 
@@ -61,11 +61,14 @@ def tune(space: Any, **kwargs: Any) -> TuneResult:
     return _tune(space, **kwargs)
 
 
-def export(space: Any, out: str, **kwargs: Any) -> Any:
-    """Export the best model of a tuned space (see `automl.export.export_model`)."""
-    from automl.export import export_model
+def export_model(space: Any, out: str, **kwargs: Any) -> Any:
+    """Export the best model of a tuned space (see `automl.export.export_model`).
 
-    return export_model(space, out, **kwargs)
+    (Not called `export`: that name is the `automl.export` module.)
+    """
+    from automl.export import export_model as _export_model
+
+    return _export_model(space, out, **kwargs)
 
 
 def load(directory: Any, plugins: tuple[str, ...] = ()) -> LoadedModel:
@@ -95,7 +98,7 @@ __all__ = [
     "__version__",
     "bool_param",
     "choice_param",
-    "export",
+    "export_model",
     "float_param",
     "hookimpl",
     "int_param",

@@ -18,10 +18,8 @@ import json
 import platform
 import re
 import shutil
-import sys
 import tempfile
 import time
-import types
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -679,15 +677,3 @@ def model_card_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-class _CallableModule(types.ModuleType):
-    """Importing `automl.export` (this module) rebinds the package attribute `automl.export`,
-    which is also the public function `automl.export(space, out)`: calling the module keeps that
-    working after any `import automl.export`."""
-
-    def __call__(self, space: Any, out: str | Path, **kwargs: Any) -> Path:
-        return export_model(space, out, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
