@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import warnings
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    # tf.function retracing notices: one model per trial retraces by design
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def run(args: argparse.Namespace) -> int:
