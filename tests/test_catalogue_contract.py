@@ -345,3 +345,37 @@ def test_data_source_declares_task_or_none(source: Any) -> None:
             source.task(**source.defaults())
     else:
         assert source.task(**source.defaults()) in TASKS
+
+
+@pytest.mark.parametrize(
+    ("schedule", "expected"),
+    [
+        ("constant", 0.08),
+        ("exponential", 0.08 * 0.5**2),
+        ("cosine", 0.08 * 0.5 * (1 + np.cos(np.pi * 2 / 4))),
+    ],
+)
+def test_learning_rate_schedules_run_during_fit(schedule: str, expected: float) -> None:
+    params = {
+        **defaults("optimizer", "sgd"),
+        "learning_rate": 0.08,
+        "schedule": schedule,
+        "decay_rate": 0.5,
+        "decay_epochs": 1 if schedule == "exponential" else 4,
+        "clipnorm": 0.5,
+    }
+    cfg = config(optimizer=("sgd", params))
+    cfg["training"]["epochs"] = 3
+    result = run_trial(cfg, SPECS["binary"], tiny_splits((5,), "binary"), CATALOG)
+    optimizer = result.model.optimizer
+    # the learning rate of the last epoch (index 2)
+    assert float(optimizer.learning_rate) == pytest.approx(expected, rel=1e-5)
+    assert optimizer.clipnorm == 0.5
+
+
+def test_plateau_schedule_is_a_reduce_on_plateau_callback() -> None:
+    opt = CATALOG["optimizer"].get("adam")
+    (callback,) = opt.callbacks(**{**opt.defaults(), "schedule": "plateau", "decay_rate": 0.3})
+    assert isinstance(callback, keras.callbacks.ReduceLROnPlateau)
+    assert (callback.factor, callback.monitor, callback.patience) == (0.3, "val_loss", 2)
+    assert opt.callbacks(**opt.defaults()) == []
