@@ -141,7 +141,6 @@ def test_example_package_runs_its_own_contract_tests(site: Path) -> None:
     assert "6 passed" in result.stdout
 
 
-@pytest.mark.slow
 def test_two_trials_export_and_reload(site: Path, tmp_path: Path, runs_dir: Path) -> None:
     from automl_resmlp import SPACE
 
