@@ -9,10 +9,16 @@ from pathlib import Path
 
 import optuna
 import pytest
-from workers_util import finish, journal, start_worker, wait_for_mark, worker_env, write_space
+from workers_util import journal
 
 from automl.study import counted_trials, leaderboard
-from automl.workers import HEARTBEAT_ATTR, budget_use, fail_stale_trials, retried_numbers
+from automl.workers import (
+    HEARTBEAT_ATTR,
+    budget_use,
+    fail_stale_trials,
+    handle_signals,
+    retried_numbers,
+)
 
 COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
 
@@ -43,59 +49,13 @@ def test_stale_running_trial_on_the_journal_is_failed_and_retried(runs_dir: Path
     assert row["reason"] == "its worker stopped sending heartbeats for 30s; retried as trial 2"
 
 
-def test_sigkilled_worker_on_the_journal_is_retried_by_the_survivor(
-    tmp_path: Path, runs_dir: Path
-) -> None:
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    space = write_space(tmp_path, "crash", trials=3)
-    env = worker_env(
-        AUTOML_TEST_MARKS=str(marks),
-        AUTOML_TEST_SLEEP="2",
-        AUTOML_HEARTBEAT_INTERVAL="1",
-        AUTOML_GRACE_PERIOD="4",
-    )
-    procs = [start_worker(space, "--index", str(i), env=env) for i in range(2)]
-    killed_trial, pid = wait_for_mark(marks)
-    os.kill(pid, signal.SIGKILL)
-    survivor = next(p for p in procs if p.pid != pid)
-    codes = finish(procs)
-
-    assert codes[procs.index(survivor)] == 0
-    study = optuna.load_study(study_name="crash", storage=journal(runs_dir, "crash"))
-    trials = study.trials
-    assert not [t.number for t in trials if t.state not in (COMPLETE, FAIL)]
-    assert trials[killed_trial].state == FAIL
-    retry = trials[retried_numbers(trials)[killed_trial]]
-    assert retry.state == COMPLETE and retry.params == trials[killed_trial].params
-    assert len([t for t in trials if t.state == COMPLETE]) == 3
-    assert len(counted_trials(study)) == 3
-
-
-def test_sigterm_and_sigint_stop_workers_cleanly(tmp_path: Path, runs_dir: Path) -> None:
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    space = write_space(tmp_path, "stop", trials=10)
-    env = worker_env(AUTOML_TEST_MARKS=str(marks), AUTOML_TEST_SLEEP="60")
-    procs = [start_worker(space, "--index", str(i), env=env) for i in range(2)]
-    deadline = time.monotonic() + 120
-    while len(list(marks.iterdir())) < 2 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    pids = {int(m.name.split("-")[1]): int(m.name.split("-")[0]) for m in marks.iterdir()}
-    assert set(pids) == {p.pid for p in procs}
-    procs[0].send_signal(signal.SIGTERM)
-    procs[1].send_signal(signal.SIGINT)
-    started = time.monotonic()
-    codes = finish(procs, timeout=60)
-
-    assert codes == [130, 130]
-    assert time.monotonic() - started < 30  # did not wait for the 60 s trial
-    study = optuna.load_study(study_name="stop", storage=journal(runs_dir, "stop"))
-    assert [t.state for t in study.trials] == [FAIL, FAIL]
-    for t in study.trials:
-        assert t.user_attrs["interrupted"] is True
-        assert t.user_attrs["fail_reason"].startswith("interrupted")
-    assert counted_trials(study) == []  # stopped trials do not use the budget
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signals_become_one_keyboard_interrupt(signum: int) -> None:
+    before = signal.getsignal(signum)
+    with pytest.raises(KeyboardInterrupt, match=signal.Signals(signum).name), handle_signals():
+        os.kill(os.getpid(), signum)
+        time.sleep(5)
+    assert signal.getsignal(signum) is before
 
 
 @pytest.mark.parametrize("value", ["0", "-3"])

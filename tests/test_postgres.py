@@ -4,63 +4,80 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import optuna
 import pytest
 from pg_server import postgres_server, postgres_url  # noqa: F401 (fixtures)
-from workers_util import finish, race, start_worker, wait_for_mark, worker_env, write_space
+from workers_util import finish, race, start_worker, worker_env, write_space
 
-from automl.study import leaderboard
+from automl.study import counted_trials, leaderboard
 from automl.workers import budget_use, database_url, retried_numbers
 
 COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
 
 
-def test_budget_is_exact_when_four_processes_race_on_postgres(postgres_url: str) -> None:  # noqa: F811
-    ran = race(postgres_url, "race", budget=30, workers=4)
+def test_budget_is_exact_when_three_processes_race_on_postgres(postgres_url: str) -> None:  # noqa: F811
+    ran = race(postgres_url, "race", budget=24, workers=3)
     study = optuna.load_study(study_name="race", storage=database_url(postgres_url))
-    assert sum(ran) == 30
-    assert [t.state for t in study.trials] == [COMPLETE] * 30
-    assert budget_use(study) == (30, 0)
+    assert sum(ran) == 24
+    assert [t.state for t in study.trials] == [COMPLETE] * 24
+    assert budget_use(study) == (24, 0)
 
 
-def test_three_workers_share_the_budget_and_retry_a_killed_workers_trial(
+def test_three_workers_share_the_budget_one_killed_one_stopped(
     tmp_path: Path,
     postgres_url: str,  # noqa: F811
 ) -> None:
+    """Three `automl worker` processes on one database: one is SIGKILLed mid-trial (its trial is
+    failed by the heartbeat and retried), one gets SIGTERM (its trial fails as interrupted, exit
+    130), and the trials still add up to the budget, none lost or duplicated."""
     marks = tmp_path / "marks"
     marks.mkdir()
     space = write_space(tmp_path, "pg", trials=6)
     env = worker_env(
         AUTOML_TEST_MARKS=str(marks),
-        AUTOML_TEST_SLEEP="2",
+        AUTOML_TEST_HOLD=str(tmp_path / "go"),  # every trial waits for the go
         AUTOML_HEARTBEAT_INTERVAL="1",
         AUTOML_GRACE_PERIOD="4",
     )
     procs = [
         start_worker(space, "--storage", postgres_url, "--index", str(i), env=env) for i in range(3)
     ]
-    killed_trial, pid = wait_for_mark(marks)
-    os.kill(pid, signal.SIGKILL)  # in the middle of its trial (it sleeps 2 s in on_trial_start)
-    victim = next(p for p in procs if p.pid == pid)
+    deadline = time.monotonic() + 180
+    while len({m.name.split("-")[1] for m in marks.iterdir()}) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first = {}
+    for m in sorted(marks.iterdir(), key=lambda m: int(m.name.split("-")[0])):
+        first.setdefault(int(m.name.split("-")[1]), int(m.name.split("-")[0]))
+    assert set(first) == {p.pid for p in procs}  # all three are in the middle of a trial
+    killed, stopped, _ = procs
+    os.kill(killed.pid, signal.SIGKILL)
+    stopped.send_signal(signal.SIGTERM)
+    (tmp_path / "go").touch()
     codes = finish(procs)
 
-    assert [c for p, c in zip(procs, codes, strict=True) if p is not victim] == [0, 0]
+    assert codes == [-signal.SIGKILL, 130, 0]
     study = optuna.load_study(study_name="pg", storage=database_url(postgres_url))
     trials = study.trials
     assert not [t.number for t in trials if t.state not in (COMPLETE, FAIL)]  # none RUNNING
-    killed = trials[killed_trial]
-    assert killed.state == FAIL
-    retry = trials[retried_numbers(trials)[killed_trial]]
-    assert retry.state == COMPLETE and retry.params == killed.params
+    dead = trials[first[killed.pid]]
+    assert dead.state == FAIL
+    retry = trials[retried_numbers(trials)[dead.number]]
+    assert retry.state == COMPLETE and retry.params == dead.params
+    interrupted = trials[first[stopped.pid]]
+    assert interrupted.state == FAIL and interrupted.user_attrs["interrupted"] is True
+    assert interrupted.user_attrs["fail_reason"].startswith("interrupted")
     complete = [t for t in trials if t.state == COMPLETE]
     assert len(complete) == 6  # the budget, exactly: nothing lost, nothing extra
-    assert len({t.number for t in complete}) == 6
-    assert len({t.user_attrs["worker"] for t in complete}) >= 2
-    row = next(r for r in leaderboard(study, "maximize") if r["trial"] == killed_trial)
+    assert len(counted_trials(study)) == 6
+    assert len({t.user_attrs["worker"] for t in trials}) == 3
+    row = next(r for r in leaderboard(study, "maximize") if r["trial"] == dead.number)
     assert row["reason"] == f"its worker died (no heartbeat); retried as trial {retry.number}"
-    assert [t.number for t in trials if t.state == FAIL] == [killed_trial]
+    assert sorted(t.number for t in trials if t.state == FAIL) == sorted(
+        [dead.number, interrupted.number]
+    )
 
 
 def test_server_binaries_are_found_or_the_reason_is_given() -> None:

@@ -14,7 +14,7 @@ import optuna
 
 # on_trial_start writes `<AUTOML_TEST_MARKS>/<trial>-<pid>` (holding the thread limits), then
 # sleeps AUTOML_TEST_SLEEP seconds; the process of a trial listed in AUTOML_TEST_DIE kills
-# itself (a crash inside the trial)
+# itself (a crash inside the trial); with AUTOML_TEST_HOLD=<file>, trials wait until it exists
 MARK_PLUGIN = """
 import os, signal, time
 from pathlib import Path
@@ -30,6 +30,10 @@ def on_trial_start(trial, config):
     if str(trial.number) in os.environ.get("AUTOML_TEST_DIE", "").split(","):
         os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(float(os.environ.get("AUTOML_TEST_SLEEP", "0")))
+    hold = os.environ.get("AUTOML_TEST_HOLD")
+    deadline = time.time() + 180
+    while hold and not Path(hold).exists() and time.time() < deadline:
+        time.sleep(0.05)
 """
 
 SPACE = """

@@ -1,0 +1,71 @@
+"""`isolation: process` runs each trial in a fresh process; `recycle_after` replaces workers."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import optuna
+import pytest
+from workers_util import journal, write_space
+
+from automl.spec import load_spec
+from automl.study import checkpoint_path, tune
+
+
+def test_each_trial_runs_in_a_fresh_process_and_a_crash_fails_only_its_trial(
+    tmp_path: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    monkeypatch.setenv("AUTOML_TEST_MARKS", str(marks))
+    monkeypatch.setenv("AUTOML_TEST_DIE", "0")  # trial 0's process kills itself
+    space = write_space(tmp_path, "iso", trials=2, extra="  isolation: process")
+
+    result = tune(space, progress=False)
+
+    states = {row["trial"]: row["state"] for row in result.leaderboard}
+    assert states == {0: "fail", 1: "complete"}
+    reason = next(r["reason"] for r in result.leaderboard if r["trial"] == 0)
+    assert reason == "the trial process died (exit status -9)"
+    pids = {int(m.name.split("-")[1]) for m in marks.iterdir()}
+    assert len(pids) == 2 and os.getpid() not in pids  # two fresh processes
+    params = [tuple(sorted(t.params.items())) for t in result.study.trials]
+    assert len(set(params)) == 2  # each fresh sampler is seeded by its trial number
+    spec = load_spec(space)
+    best = result.best_trial
+    assert best is not None
+    model = keras.saving.load_model(checkpoint_path(spec, best.number))
+    assert model.output_shape == (None, 3)
+
+
+def test_workers_are_recycled_after_n_trials(
+    tmp_path: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = write_space(tmp_path, "recycle", trials=3, extra="  recycle_after: 2")
+
+    result = tune(space, progress=False)
+
+    study = optuna.load_study(study_name="recycle", storage=journal(runs_dir, "recycle"))
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+    workers = [t.user_attrs["worker"] for t in study.trials]
+    assert workers[0] == workers[1] != workers[2]  # a new process after two trials
+    assert len(result.leaderboard) == 3
+
+
+def test_isolation_and_recycle_are_validated(write_space) -> None:  # type: ignore[no-untyped-def]
+    from automl.errors import SpecError
+
+    path = write_space(
+        """
+        study: {isolation: thread, recycle_after: 0}
+        data: {source: {sklearn: {name: iris}}}
+        model: {mlp: {}}
+        """
+    )
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    message = str(info.value)
+    assert "study.isolation" in message and "'none' or 'process'" in message
+    assert "study.recycle_after" in message and "expected a value > 0" in message
