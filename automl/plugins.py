@@ -162,21 +162,35 @@ class LifecycleHooks:
         def call(**kwargs: Any) -> None:
             from automl.errors import TrialFailed
 
-            for impl in reversed(caller.get_hookimpls()):
+            impls = caller.get_hookimpls()
+            if any(impl.hookwrapper or impl.wrapper for impl in impls):
+                calls = [(None, lambda: caller(**kwargs))]  # wrappers need pluggy's call loop
+            else:
+                calls = [
+                    (impl.plugin_name, _bind(impl.function, impl.argnames, kwargs))
+                    for impl in reversed(impls)
+                ]
+            for owner, function in calls:
                 try:
-                    impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+                    function()
                 except (TrialFailed, KeyboardInterrupt):
                     raise
                 except Exception as exc:
                     if type(exc).__name__ == "TrialPruned":
                         raise
-                    info = self._infos.get(impl.plugin_name) or PluginInfo(impl.plugin_name, LOCAL)
-                    message = f"{info.describe()} raised in {name}: {type(exc).__name__}: {exc}"
+                    who = "a plugin"
+                    if owner is not None:
+                        who = (self._infos.get(owner) or PluginInfo(owner, LOCAL)).describe()
+                    message = f"{who} raised in {name}: {type(exc).__name__}: {exc}"
                     if name in IN_TRIAL_HOOKS:
                         raise TrialFailed(message) from exc
                     warnings.warn(message, RuntimeWarning, stacklevel=2)
 
         return call
+
+
+def _bind(function: Any, argnames: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
+    return lambda: function(**{arg: kwargs[arg] for arg in argnames})
 
 
 # ------------------------------------------------------------------------------------ switches
