@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import ModuleType
+from types import ModuleType, TracebackType
 from typing import Any
 
 import pluggy
@@ -131,6 +131,26 @@ class Catalog:
     def info_for(self, kind: str, name: str) -> PluginInfo | None:
         """The plugin behind component `name` of `kind`."""
         return self.plugins.get(self.registries[kind].owner(name))
+
+    def plugin_in_traceback(self, tb: TracebackType | None) -> str | None:
+        """The plugin whose code raised: the innermost traceback frame in a plugin's package.
+
+        Built-ins count by module, other plugins by top-level package (so a third-party
+        plugin's Keras classes in a sibling module are its own). None when no plugin code ran.
+        """
+        prefixes: dict[str, str] = {}
+        for name, info in self.plugins.items():
+            module = getattr(self.pm.get_plugin(name), "__name__", None)
+            if isinstance(module, str):
+                prefixes[module if info.source == BUILT_IN else module.split(".")[0]] = name
+        found = None
+        while tb is not None:
+            module = str(tb.tb_frame.f_globals.get("__name__", ""))
+            for prefix, name in prefixes.items():
+                if module == prefix or module.startswith(prefix + "."):
+                    found = name
+            tb = tb.tb_next
+        return found
 
     @property
     def hooks(self) -> LifecycleHooks:

@@ -36,6 +36,12 @@ def blame(catalog: Catalog, kind: str, name: str) -> Iterator[Component]:
         raise
     except Exception as exc:
         owner = catalog[kind].owner(name)
+        culprit = catalog.plugin_in_traceback(exc.__traceback__)  # e.g. a loss raising in fit
+        if culprit is not None and culprit != owner:
+            raise TrialFailed(
+                f"plugin {culprit!r} raised {type(exc).__name__}: {exc} (inside the "
+                f"{KIND_TITLES[kind]} {name!r} of plugin {owner!r})"
+            ) from exc
         raise TrialFailed(
             f"{KIND_TITLES[kind]} {name!r} (plugin {owner!r}) raised {type(exc).__name__}: {exc}"
         ) from exc

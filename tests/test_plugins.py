@@ -373,6 +373,44 @@ def test_component_that_raises_fails_its_trial_with_the_plugin_named(
     assert events == [{"trial": 0, "state": "FAIL"}, {"trial": 1, "state": "COMPLETE"}]
 
 
+EXPLODING_LOSS = """
+import keras
+from automl import BaseLoss, hookimpl
+
+@keras.saving.register_keras_serializable(package="exploding_loss")
+class Exploding(keras.losses.Loss):
+    def call(self, y_true, y_pred):
+        raise ValueError("exploding loss")
+
+class ExplodingLoss(BaseLoss):
+    name = "exploding"
+    help = "Builds fine, raises while training."
+
+    def build(self, task, n_classes, **params):
+        return Exploding()
+
+@hookimpl
+def register_losses(register):
+    register(ExplodingLoss())
+"""
+
+
+def test_code_that_raises_during_fit_is_blamed_on_its_own_plugin(
+    write_space, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from automl.study import tune
+
+    (tmp_path / "exploding.py").write_text(textwrap.dedent(EXPLODING_LOSS))
+    space = IRIS_SPACE.format(name="boom", extra="plugins: [exploding.py]", model="mlp")
+    path = write_space(space.replace("loss: crossentropy", "loss: exploding"))
+    (row,) = tune(str(path), trials=1, progress=False).leaderboard
+    assert row["state"] == "fail"
+    assert row["reason"] == (
+        "TrialFailed: plugin 'exploding.py' raised ValueError: exploding loss (inside the model "
+        "family 'mlp' of plugin 'automl_plugins.models')"
+    )
+
+
 BUGGY_HOOKS = """
 from automl import hookimpl
 
