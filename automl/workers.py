@@ -350,7 +350,9 @@ def run_trials(
     storage: str | None = None,
 ) -> LoopOutcome:
     """Run trials until the study's budget is used (by all workers together), `timeout` seconds
-    passed, or this process ran `max_trials` (then `recycle` is set).
+    passed, or this process ran `max_trials` (then `recycle` is set). When the budget is taken
+    but other workers still run trials, it waits for them, so that it can retry the trial of a
+    worker that dies (after the grace period) instead of leaving it RUNNING.
 
     Ctrl-C (and SIGTERM where `handle_signals` is on) fails the running trial with its reason
     and stops the loop; any other exception fails the trial and the loop goes on.
@@ -364,15 +366,22 @@ def run_trials(
         if max_trials is not None and outcome.ran >= max_trials:
             outcome.recycle = True
             return outcome
+        trial = None
         with budget_lock(study, spec, storage):
             fail_stale_trials(study, grace)
             used, waiting = budget_use(study)
-            if used >= budget and not waiting:
+            if used < budget or waiting:
+                trial = study.ask()
+                trial.set_user_attr(WORKER_ATTR, worker_name())
+                heartbeat = Heartbeat(study, trial._trial_id, interval)
+                heartbeat.beat()
+            elif not study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
                 return outcome
-            trial = study.ask()
-            trial.set_user_attr(WORKER_ATTR, worker_name())
-            heartbeat = Heartbeat(study, trial._trial_id, interval)
-            heartbeat.beat()
+        if trial is None:
+            # the budget is taken but other workers still run trials: stay, to retry them if
+            # their worker dies before they end
+            time.sleep(min(interval, 1.0))
+            continue
         outcome.ran += 1
         state, value = TrialState.FAIL, None
         try:
@@ -543,7 +552,8 @@ def work(
         trials: total budget of the study (all workers). Defaults to `study.trials`.
         timeout: seconds for this worker. Defaults to `study.timeout`.
         storage: the shared storage URL. Defaults to the spec's, else the journal file.
-        index: this worker's number; offsets the sampler seed so workers sample differently.
+        index: this worker's number; offsets the sampler seed so workers sample differently
+            (on a database storage the host name offsets it too, for workers on other machines).
         verbose: Keras fit verbosity.
     """
     from automl.study import _Objective, check_task, load_splits, open_study, prune_checkpoints
@@ -551,7 +561,13 @@ def work(
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
-    study = open_study(spec, storage, seed_offset=1000 * index)
+    seed_offset = 1000 * index
+    url = storage or spec.study.storage
+    if url and "://" in url and not url.startswith("sqlite"):  # a database: other machines too
+        import zlib
+
+        seed_offset += 1_000_000 * (zlib.crc32(socket.gethostname().encode()) % 1000)
+    study = open_study(spec, storage, seed_offset=seed_offset)
     splits = load_splits(spec, spec.catalog)
     check_task(spec, spec.catalog, splits.task)
     hook = spec.catalog.pm.hook

@@ -68,3 +68,28 @@ def test_grace_period_must_be_positive(monkeypatch: pytest.MonkeyPatch, value: s
         AutoMLError, match=rf"must be >= 1. Received: AUTOML_GRACE_PERIOD='{value}'"
     ):
         heartbeat_settings()
+
+
+def test_a_worker_with_no_budget_left_waits_and_retries_a_trial_whose_worker_died(
+    runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from automl.workers import run_trials
+
+    monkeypatch.setenv("AUTOML_HEARTBEAT_INTERVAL", "1")
+    monkeypatch.setenv("AUTOML_GRACE_PERIOD", "2")
+    study = optuna.create_study(study_name="tail", storage=journal(runs_dir, "tail"))
+    orphan = study.ask()  # the last trial of the budget, on a worker that then goes silent
+    orphan.suggest_float("x", 0, 1)
+    study._storage.set_trial_system_attr(orphan._trial_id, HEARTBEAT_ATTR, time.time())
+    path = str(runs_dir / "tail" / "journal.log")
+    spec = SimpleNamespace(study=SimpleNamespace(name="tail", storage=path))
+    started = time.monotonic()
+
+    outcome = run_trials(study, spec, lambda t: t.suggest_float("x", 0, 1), 1, storage=path)
+
+    assert outcome.ran == 1 and time.monotonic() - started >= 2
+    trials = study.get_trials()
+    assert [t.state.name for t in trials] == ["FAIL", "COMPLETE"]
+    assert trials[1].params == trials[0].params
