@@ -427,7 +427,7 @@ def tune(
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
 
-    if jobs > 1 or spec.study.recycle_after:
+    if jobs != 1 or spec.study.recycle_after:
         from automl.workers import supervise
 
         started = time.monotonic()

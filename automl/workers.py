@@ -653,7 +653,7 @@ def supervise(
     from automl.study import TuneResult, _Progress, counted_trials, open_study
 
     if jobs < 1:
-        raise AutoMLError(f"--jobs must be >= 1. Received: jobs={jobs}")
+        raise AutoMLError(f"`jobs >= 1` must hold. Received: jobs={jobs}")
     if not spec.path:
         raise AutoMLError("running several worker processes needs a search space read from a file")
     study = open_study(spec, storage)  # create it once, before the workers race to

@@ -100,3 +100,9 @@ def test_tune_jobs_two_workers_share_the_study_and_survive_a_killed_worker(
     # run again: the budget is spent, no worker is started
     assert main(["tune", str(space), "--jobs", "2", "--no-progress"]) == 0
     assert len(optuna.load_study(study_name="jobs", storage=journal(runs_dir, "jobs")).trials) == 5
+
+
+def test_jobs_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    space = write_space(tmp_path, "zero", trials=1)
+    assert main(["tune", str(space), "--jobs", "0", "--no-progress"]) == 1
+    assert "`jobs >= 1` must hold. Received: jobs=0" in capsys.readouterr().err
