@@ -702,6 +702,8 @@ def spec_from_dict(
         if task is None and source_option is not None and not check.problems:
             try:
                 task = catalog["data_source"].get(source_option.name).task(**source_option.params)
+            except AutoMLError as exc:  # the source's own message: missing file, target column...
+                check.add(("data", "source", source_option.name), str(exc))
             except Exception:
                 task = None
 
