@@ -167,6 +167,18 @@ class MAE(BaseLoss):
         return keras.losses.MeanAbsoluteError()
 
 
+@keras.saving.register_keras_serializable(package="automl")
+class HuberWithDelta(keras.losses.Huber):
+    """`keras.losses.Huber` whose config keeps `delta` (Keras' own drops it on save)."""
+
+    def __init__(self, delta: float = 1.0, **kwargs: Any) -> None:
+        super().__init__(delta=delta, **kwargs)
+        self.delta = float(delta)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "delta": self.delta}
+
+
 class Huber(BaseLoss):
     """Huber loss: quadratic near zero, linear beyond `delta`."""
 
@@ -186,7 +198,7 @@ class Huber(BaseLoss):
     )
 
     def build(self, task: str, n_classes: int, **params: Any) -> Any:
-        return keras.losses.Huber(delta=float(params.get("delta", 1.0)))
+        return HuberWithDelta(delta=float(params.get("delta", 1.0)))
 
 
 @hookimpl

@@ -480,17 +480,8 @@ def _builtin_components() -> list[object]:
     params = []
     for registry in catalog.registries.values():
         for component in registry:
-            marks = []
-            if (component.kind, component.name) == ("loss", "huber"):
-                marks.append(
-                    pytest.mark.xfail(
-                        reason="keras.losses.Huber.get_config() drops `delta`: a reloaded model "
-                        "trains with delta=1.0",
-                        strict=False,
-                    )
-                )
             params.append(
-                pytest.param(component, id=f"{component.kind}:{component.name}", marks=marks)
+                pytest.param(component, id=f"{component.kind}:{component.name}")
             )
     return params
 
