@@ -78,8 +78,10 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def plugins_used(config: dict[str, Any] | None, catalog: Any) -> list[dict[str, Any]]:
-    """The plugins that supplied the components of `config`, with their distributions.
+def plugins_used(
+    config: dict[str, Any] | None, catalog: Any, metric: str | None = None
+) -> list[dict[str, Any]]:
+    """The plugins that supplied the components of `config` (and the metric), with distributions.
 
     Recorded in `model.json` so that loading the model where a plugin is missing can name the
     package to install.
@@ -88,12 +90,17 @@ def plugins_used(config: dict[str, Any] | None, catalog: Any) -> list[dict[str, 
         return []
     from automl.spec import SLOT_KINDS
 
+    used = [
+        (SLOT_KINDS[key.split(".")[0]][0], chosen["name"])
+        for key, chosen in config.get("slots", {}).items()
+    ]
+    if metric is not None:
+        used.append(("metric", metric))
     seen: dict[str, dict[str, Any]] = {}
-    for key, chosen in config.get("slots", {}).items():
-        kind = SLOT_KINDS[key.split(".")[0]][0]
-        if chosen["name"] not in catalog[kind]:
+    for kind, name in used:
+        if name not in catalog[kind]:
             continue
-        owner = catalog[kind].owner(chosen["name"])
+        owner = catalog[kind].owner(name)
         info = catalog.plugins.get(owner)
         entry = seen.setdefault(
             owner,
@@ -105,7 +112,7 @@ def plugins_used(config: dict[str, Any] | None, catalog: Any) -> list[dict[str, 
                 "components": [],
             },
         )
-        entry["components"].append(f"{kind}:{chosen['name']}")
+        entry["components"].append(f"{kind}:{name}")
     return list(seen.values())
 
 
@@ -580,7 +587,7 @@ def export_model(
             "trial": chosen.user_attrs.get("train_seconds"),
             "retrain": retrained["seconds"] if retrained else None,
         },
-        "plugins": plugins_used(chosen.user_attrs.get("config"), spec.catalog),
+        "plugins": plugins_used(chosen.user_attrs.get("config"), spec.catalog, spec.study.metric),
         "keras_backend": keras.backend.backend(),
         "versions": package_versions(),
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

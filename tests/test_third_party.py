@@ -166,6 +166,7 @@ def test_two_trials_export_and_reload(site: Path, tmp_path: Path, runs_dir: Path
     assert used["resmlp"]["distribution"] == "automl-resmlp"
     assert used["resmlp"]["version"] == "0.1.0"
     assert "model_family:resmlp" in used["resmlp"]["components"]
+    assert "metric:g_mean" in used["resmlp"]["components"]
 
     model = load_keras_model(out / "model.keras", card)
     splits = load_splits(spec, spec.catalog)
