@@ -251,10 +251,20 @@ class _Objective:
         trial.set_user_attr("epochs", result.epochs)
         trial.set_user_attr("best_epoch", result.best_epoch)
         trial.set_user_attr("train_seconds", round(result.duration, 3))
-        path = checkpoint_path(self.spec, trial.number)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        result.model.save(path)
+        if _ranks_in_top(trial.study, self.spec, result.score):
+            path = checkpoint_path(self.spec, trial.number)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            result.model.save(path)
         return result.score
+
+
+def _ranks_in_top(study: optuna.Study, spec: Spec, score: float) -> bool:
+    """Whether a new score would be among the top `keep_checkpoints` (else its model is not saved)."""
+    top = ranked(study, spec.study.direction)[: spec.study.keep_checkpoints]
+    if len(top) < spec.study.keep_checkpoints:
+        return True
+    worst = top[-1].value
+    return score > worst if spec.study.direction == "maximize" else score < worst
 
 
 def _reported_epochs(trial: optuna.Trial) -> int:

@@ -67,7 +67,11 @@ def hand_written(trials: int, epochs: int) -> list[float]:
         h = keras.layers.Dense(64, activation="relu")(h)
         h = keras.layers.Dropout(0.2)(h)
         model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(h))
-        model.compile(keras.optimizers.Adam(lr), "sparse_categorical_crossentropy", ["accuracy"])
+        model.compile(
+            optimizer=keras.optimizers.Adam(lr),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
 
         class Report(keras.callbacks.Callback):
             def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
