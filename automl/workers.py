@@ -104,13 +104,23 @@ def rdb_storage(url: str) -> optuna.storages.RDBStorage:
         if "heartbeat_stale_trial_callback" in accepted
         else "failed_trial_callback"
     )
-    return optuna.storages.RDBStorage(
-        database_url(url),
-        engine_kwargs={"pool_pre_ping": True},
-        heartbeat_interval=interval,
-        grace_period=grace,
-        **{name: retry_callback()},
-    )
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(
+                database_url(url),
+                engine_kwargs={"pool_pre_ping": True},
+                heartbeat_interval=interval,
+                grace_period=grace,
+                **{name: retry_callback()},
+            )
+        except SQLAlchemyError:
+            # workers starting at once on a fresh database race to create its tables
+            if attempt == 4:
+                raise
+            time.sleep(0.5 + attempt)
+    raise AssertionError("unreachable")
 
 
 def retry_callback() -> Callable[[optuna.Study, FrozenTrial], None]:
@@ -363,6 +373,9 @@ def run_trials(
     while True:
         if timeout is not None and time.monotonic() - started >= timeout:
             return outcome
+        if _signals.stop:
+            outcome.interrupted = True
+            return outcome
         if max_trials is not None and outcome.ran >= max_trials:
             outcome.recycle = True
             return outcome
@@ -386,7 +399,11 @@ def run_trials(
         state, value = TrialState.FAIL, None
         try:
             with heartbeat:
-                value = objective(trial)
+                _signals.in_trial = not _signals.stop
+                try:
+                    value = objective(trial)
+                finally:
+                    _signals.in_trial = False
             state = TrialState.COMPLETE
         except optuna.TrialPruned:
             state = TrialState.PRUNED
@@ -398,7 +415,8 @@ def run_trials(
         if frozen is not None:
             for callback in callbacks:
                 callback(study, frozen)
-        if outcome.interrupted:
+        if outcome.interrupted or _signals.stop:
+            outcome.interrupted = True
             return outcome
         import gc
 
@@ -418,27 +436,43 @@ def _tell(
         return None
 
 
+class _Signals:
+    """What the SIGTERM/SIGINT handler of `handle_signals` shares with the loops."""
+
+    stop = False  # a signal came: start no new trial
+    in_trial = False  # the objective runs: the handler may interrupt it
+
+
+_signals = _Signals()
+
+
 @contextlib.contextmanager
 def handle_signals() -> Iterator[None]:
-    """SIGTERM (and SIGINT) stop the worker like Ctrl-C: the running trial is failed with the
-    reason, not left RUNNING. A second signal while stopping is ignored."""
+    """SIGTERM and SIGINT stop the worker cleanly: the running trial is interrupted and failed
+    with the reason (not left RUNNING), and no new trial starts.
+
+    The handler raises `KeyboardInterrupt` only inside a trial (once), never while a result is
+    being recorded; elsewhere the loops see `_signals.stop` and return. Where Python swallows the
+    exception (a signal landing in a finalizer), the trial ends normally and the loop stops.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    received: list[int] = []
 
     def handler(signum: int, frame: Any) -> None:
-        if received:
-            return
-        received.append(signum)
-        raise KeyboardInterrupt(signal.Signals(signum).name)
+        _signals.stop = True
+        if _signals.in_trial:
+            _signals.in_trial = False
+            raise KeyboardInterrupt(signal.Signals(signum).name)
 
+    _signals.stop = _signals.in_trial = False
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        _signals.stop = _signals.in_trial = False
 
 
 # ------------------------------------------------------------------------------ isolation
@@ -674,33 +708,29 @@ def supervise(
     used, waiting = budget_use(study)
     procs = [start() for _ in range(min(jobs, max(0, budget - used) + waiting))]
     failures: list[int] = []
+    stopping = False
     try:
         with handle_signals():
             while procs:
                 time.sleep(0.5)
                 _advance(bar, len(counted_trials(study)))
+                if _signals.stop and not stopping:  # Ctrl-C or SIGTERM: stop the workers too
+                    stopping = result.interrupted = True
+                    for p in procs:
+                        with contextlib.suppress(ProcessLookupError):
+                            p.send_signal(signal.SIGTERM)
                 for p in list(procs):
                     code = p.poll()
                     if code is None:
                         continue
                     procs.remove(p)
                     out_of_time = timeout is not None and time.monotonic() - started >= timeout
-                    if code == RECYCLE_EXIT and not out_of_time:
+                    if code == RECYCLE_EXIT and not out_of_time and not stopping:
                         procs.append(start())
                     elif code == 130:
                         result.interrupted = True
-                    elif code != 0:
+                    elif code not in (0, RECYCLE_EXIT):
                         failures.append(code)
-    except KeyboardInterrupt:
-        result.interrupted = True
-        for p in procs:
-            with contextlib.suppress(ProcessLookupError):
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                p.kill()
     finally:
         _advance(bar, len(counted_trials(study)))
         bar.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 import optuna
 import pytest
 from pg_server import postgres_server, postgres_url  # noqa: F401 (fixtures)
-from workers_util import finish, race, start_worker, worker_env, write_space
+from workers_util import finish, open_rdb, race, start_worker, worker_env, write_space
 
 from automl.study import counted_trials, leaderboard
 from automl.workers import budget_use, database_url, retried_numbers
@@ -47,6 +47,9 @@ def test_three_workers_share_the_budget_one_killed_one_stopped(
     ]
     deadline = time.monotonic() + 180
     while len({m.name.split("-")[1] for m in marks.iterdir()}) < 3 and time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):  # a worker ended early: show why
+            (tmp_path / "go").touch()
+            raise AssertionError(f"a worker exited early: {finish(procs)}")
         time.sleep(0.05)
     first = {}
     for m in sorted(marks.iterdir(), key=lambda m: int(m.name.split("-")[0])):
@@ -78,6 +81,25 @@ def test_three_workers_share_the_budget_one_killed_one_stopped(
     assert sorted(t.number for t in trials if t.state == FAIL) == sorted(
         [dead.number, interrupted.number]
     )
+
+
+def test_workers_starting_at_once_on_a_fresh_database(postgres_server: str) -> None:  # noqa: F811
+    """Optuna creates the tables when a storage opens; three at once race (a unique violation in
+    pg_type): the workers retry instead of dying."""
+    import multiprocessing
+    import uuid
+
+    import psycopg2
+
+    for _ in range(3):
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        conn = psycopg2.connect(f"{postgres_server}/postgres")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE {name}")
+        conn.close()
+        with multiprocessing.get_context("spawn").Pool(3) as pool:
+            assert pool.map(open_rdb, [f"{postgres_server}/{name}"] * 3) == ["ok"] * 3
 
 
 def test_server_binaries_are_found_or_the_reason_is_given() -> None:

@@ -162,3 +162,14 @@ def _storage(url: str) -> optuna.storages.BaseStorage:
     from optuna.storages.journal import JournalFileBackend, JournalStorage
 
     return JournalStorage(JournalFileBackend(url))
+
+
+def open_rdb(url: str) -> str:
+    """Open the RDB storage of `url` as a worker does; "ok" or the error."""
+    from automl.workers import rdb_storage
+
+    try:
+        rdb_storage(url)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
