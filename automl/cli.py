@@ -15,28 +15,45 @@ from automl.errors import AutoMLError
 
 def _common(p: argparse.ArgumentParser, storage: bool = True) -> None:
     p.add_argument("space", help="the YAML search-space file")
-    p.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
-                   help="load a local plugin (.py file or module); repeatable")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="PATH_OR_MODULE",
+        help="load a local plugin (.py file or module); repeatable",
+    )
     if storage:
         p.add_argument("--storage", help="Optuna storage URL (default: runs/<study>/journal.log)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="automl", description="Tune Keras models from YAML search spaces.")
+    parser = argparse.ArgumentParser(
+        prog="automl", description="Tune Keras models from YAML search spaces."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("tune", help="run (or resume) a study")
     _common(p)
     p.add_argument("--trials", type=int, help="total trial budget (overrides study.trials)")
-    p.add_argument("--timeout", help="time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)")
+    p.add_argument(
+        "--timeout", help="time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)"
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument("-v", "--verbose", action="count", default=0, help="show Keras training output")
-    p.add_argument("-j", "--jobs", type=int, default=1,
-                   help="worker processes sharing the study, each with its share of the CPU cores")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        help="worker processes sharing the study, each with its share of the CPU cores",
+    )
 
-    p = sub.add_parser("worker", help="run trials of a shared study until its budget is used "
-                       "(start one per machine against one --storage)")
+    p = sub.add_parser(
+        "worker",
+        help="run trials of a shared study until its budget is used "
+        "(start one per machine against one --storage)",
+    )
     _common(p)
     p.add_argument("--trials", type=int, help="total trial budget of the study (all workers)")
     p.add_argument("--timeout", help="time limit of this worker, e.g. 600, 10m, 1h")
@@ -61,21 +78,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the artifact directory to write")
     p.add_argument("--trial", type=int, help="export this trial instead of the best")
     p.add_argument("--force", action="store_true", help="replace an existing --out directory")
-    p.add_argument("--retrain", action="store_true",
-                   help="train the trial's configuration again on train+validation, then test")
-    p.add_argument("--format", default="keras", metavar="FORMATS",
-                   help="comma-separated: keras (always), saved_model, onnx, tflite, or all")
+    p.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train the trial's configuration again on train+validation, then test",
+    )
+    p.add_argument(
+        "--format",
+        default="keras",
+        metavar="FORMATS",
+        help="comma-separated: keras (always), saved_model, onnx, tflite, or all",
+    )
 
     p = sub.add_parser("predict", help="predict with an exported model")
     p.add_argument("model_dir", metavar="DIR", help="the directory `automl export` wrote")
     p.add_argument("input", metavar="INPUT", help="a .csv file, an .npz file or a folder of images")
     p.add_argument("--out", help="write predictions to this .csv or .npz file (default: stdout)")
-    p.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
-                   help="load a local plugin (.py file or module); repeatable")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="PATH_OR_MODULE",
+        help="load a local plugin (.py file or module); repeatable",
+    )
 
     p = sub.add_parser("plugins", help="list plugins: origin, hooks, components, default ranges")
-    p.add_argument("--plugin", action="append", default=[], metavar="PATH_OR_MODULE",
-                   help="also load a local plugin (.py file or module); repeatable")
+    p.add_argument(
+        "--plugin",
+        action="append",
+        default=[],
+        metavar="PATH_OR_MODULE",
+        help="also load a local plugin (.py file or module); repeatable",
+    )
     p.add_argument("--json", action="store_true")
     return parser
 
@@ -95,8 +129,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "validate":
         spec = load_spec(args.space, plugins)
         searched = sum(1 for row in _rows(spec) if row["searched"])
-        print(f"{args.space}: OK (study {spec.study.name!r}, metric {spec.study.metric} "
-              f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)")
+        print(
+            f"{args.space}: OK (study {spec.study.name!r}, metric {spec.study.metric} "
+            f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)"
+        )
         return 0
     if args.command == "space":
         spec = load_spec(args.space, plugins)
@@ -106,11 +142,15 @@ def run(args: argparse.Namespace) -> int:
             return 0
         width = max(len(r["name"]) for r in rows)
         rwidth = max(len(r["range"]) for r in rows)
-        print(f"study {spec.study.name!r}: metric {spec.study.metric} ({spec.study.direction}), "
-              f"sampler {spec.study.sampler.name}, pruner {spec.study.pruner.name}")
+        print(
+            f"study {spec.study.name!r}: metric {spec.study.metric} ({spec.study.direction}), "
+            f"sampler {spec.study.sampler.name}, pruner {spec.study.pruner.name}"
+        )
         for r in rows:
             flag = "search" if r["searched"] else "fixed "
-            print(f"  {r['name'].ljust(width)}  {flag}  {r['range'].ljust(rwidth)}  [{r['plugin']}]")
+            print(
+                f"  {r['name'].ljust(width)}  {flag}  {r['range'].ljust(rwidth)}  [{r['plugin']}]"
+            )
         return 0
     if args.command == "tune":
         from automl.spec import parse_duration
@@ -121,9 +161,16 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise AutoMLError(f"--timeout: {exc}") from None
         spec = load_spec(args.space, plugins)
-        result = tune(spec, trials=args.trials, timeout=timeout, storage=args.storage,
-                      progress=not args.no_progress, verbose=args.verbose, print_leaderboard=True,
-                      jobs=args.jobs)
+        result = tune(
+            spec,
+            trials=args.trials,
+            timeout=timeout,
+            storage=args.storage,
+            progress=not args.no_progress,
+            verbose=args.verbose,
+            print_leaderboard=True,
+            jobs=args.jobs,
+        )
         return 130 if result.interrupted else 0
     if args.command == "worker":
         from automl.spec import parse_duration
@@ -135,8 +182,14 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise AutoMLError(f"--timeout: {exc}") from None
         spec = load_spec(args.space, plugins)
-        outcome = work(spec, trials=args.trials, timeout=timeout, storage=args.storage,
-                       index=args.index, verbose=args.verbose)
+        outcome = work(
+            spec,
+            trials=args.trials,
+            timeout=timeout,
+            storage=args.storage,
+            index=args.index,
+            verbose=args.verbose,
+        )
         why = "interrupted" if outcome.interrupted else "recycled" if outcome.recycle else "done"
         print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
         return 130 if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
@@ -153,14 +206,24 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "export":
         from automl.export import export_model
 
-        out = export_model(args.space, args.out, trial=args.trial, storage=args.storage,
-                           plugins=plugins, force=args.force, retrain=args.retrain,
-                           formats=args.format)
+        out = export_model(
+            args.space,
+            args.out,
+            trial=args.trial,
+            storage=args.storage,
+            plugins=plugins,
+            force=args.force,
+            retrain=args.retrain,
+            formats=args.format,
+        )
         card = json.loads((out / "model.json").read_text())
         test = card["test_score"]
         how = " (retrained on train+validation)" if card.get("retrained") else ""
-        print(f"exported trial {card['trial']}{how} to {out}: validation {card['metric']} "
-              f"{card['validation_score']:.4f}" + (f", test {card['metric']} {test:.4f}" if test is not None else ""))
+        print(
+            f"exported trial {card['trial']}{how} to {out}: validation {card['metric']} "
+            f"{card['validation_score']:.4f}"
+            + (f", test {card['metric']} {test:.4f}" if test is not None else "")
+        )
         for fmt in card.get("formats", {}).values():
             print(f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
         return 0

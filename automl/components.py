@@ -81,11 +81,14 @@ class Param:
         elif self.type == "float":
             if isinstance(value, bool) or not isinstance(value, int | float | np.number):
                 return f"expected a number, got {value!r}"
-        elif self.type in ("str", "categorical") and self.choices is not None:
-            if self.type == "str" and value not in self.choices:
-                allowed = ", ".join(map(str, self.choices))
-                return f"expected one of {allowed}, got {value!r}"
-        if self.bounds is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        elif self.type == "str" and self.choices is not None and value not in self.choices:
+            allowed = ", ".join(map(str, self.choices))
+            return f"expected one of {allowed}, got {value!r}"
+        if (
+            self.bounds is not None
+            and isinstance(value, int | float)
+            and not isinstance(value, bool)
+        ):
             lo, hi = self.bounds
             if (lo is not None and value < lo) or (hi is not None and value > hi):
                 return f"expected a value in [{_fmt(lo, '-inf')}, {_fmt(hi, 'inf')}], got {value!r}"

@@ -18,7 +18,8 @@ class Dataset:
     """A whole data set as a data source returns it.
 
     Args:
-        x: features, shape (n, ...): (n, features) tabular, (n, h, w, c) images, (n, t, f) sequences.
+        x: features, shape (n, ...): (n, features) tabular, (n, h, w, c) images,
+            (n, t, f) sequences.
         y: targets, shape (n,): class labels of any type, or numbers for regression.
         task: "binary", "multiclass" or "regression"; inferred from `y` when None.
         name: a label for logs and the model card.

@@ -29,7 +29,7 @@ class Problem:
 
 
 class SpecError(AutoMLError):
-    """A search-space file is invalid. Carries every problem found, each with its YAML path and line."""
+    """A search-space file is invalid: every problem found, each with its YAML path and line."""
 
     exit_code = 2
 

@@ -23,7 +23,9 @@ def suggest(trial: optuna.Trial, name: str, dist: Dist) -> Any:
     if dist.kind == "int":
         step = int(dist.step) if dist.step is not None else 1
         return trial.suggest_int(name, int(dist.low), int(dist.high), step=step, log=dist.log)
-    return trial.suggest_float(name, float(dist.low), float(dist.high), step=dist.step, log=dist.log)
+    return trial.suggest_float(
+        name, float(dist.low), float(dist.high), step=dist.step, log=dist.log
+    )
 
 
 def _resolve(trial: optuna.Trial, name: str, value: Any) -> Any:
@@ -68,12 +70,15 @@ def grid_search_space(spec: Spec) -> dict[str, list[Any]]:
             return list(dist.choices)
         if dist.step is None and dist.kind == "float":
             raise ValueError(
-                f"the grid sampler needs a `step` (or a list of values) for {name}; got {dist.describe()}"
+                f"the grid sampler needs a `step` (or a list of values) for {name}; "
+                f"got {dist.describe()}"
             )
         if dist.log:
-            raise ValueError(f"the grid sampler cannot enumerate the log range of {name}: give a list")
+            raise ValueError(
+                f"the grid sampler cannot enumerate the log range of {name}: give a list"
+            )
         step = dist.step if dist.step is not None else 1
-        count = int(round((dist.high - dist.low) / step)) + 1
+        count = round((dist.high - dist.low) / step) + 1
         return [
             (int(dist.low + i * step) if dist.kind == "int" else round(dist.low + i * step, 12))
             for i in range(count)
@@ -96,26 +101,49 @@ def describe_space(spec: Spec) -> list[dict[str, Any]]:
     """Rows for `automl space`: every parameter, fixed or searched, and the plugin supplying it."""
     rows: list[dict[str, Any]] = []
     if isinstance(spec.training.batch_size, Dist):
-        rows.append({"name": "training.batch_size", "searched": True,
-                     "range": spec.training.batch_size.describe(), "plugin": "automl"})
+        rows.append(
+            {
+                "name": "training.batch_size",
+                "searched": True,
+                "range": spec.training.batch_size.describe(),
+                "plugin": "automl",
+            }
+        )
     else:
-        rows.append({"name": "training.batch_size", "searched": False,
-                     "range": repr(spec.training.batch_size), "plugin": "automl"})
-    rows.append({"name": "training.epochs", "searched": False, "range": str(spec.training.epochs), "plugin": "automl"})
+        rows.append(
+            {
+                "name": "training.batch_size",
+                "searched": False,
+                "range": repr(spec.training.batch_size),
+                "plugin": "automl",
+            }
+        )
+    rows.append(
+        {
+            "name": "training.epochs",
+            "searched": False,
+            "range": str(spec.training.epochs),
+            "plugin": "automl",
+        }
+    )
     for slot in spec.slots:
         names = [o.name for o in slot.options]
-        rows.append({
-            "name": slot.key,
-            "searched": slot.is_choice,
-            "range": f"one of {names}" if slot.is_choice else names[0],
-            "plugin": ", ".join(sorted({o.plugin for o in slot.options})),
-        })
+        rows.append(
+            {
+                "name": slot.key,
+                "searched": slot.is_choice,
+                "range": f"one of {names}" if slot.is_choice else names[0],
+                "plugin": ", ".join(sorted({o.plugin for o in slot.options})),
+            }
+        )
         for option in slot.options:
             for key, value in option.params.items():
-                rows.append({
-                    "name": f"{slot.key}.{option.name}.{key}",
-                    "searched": isinstance(value, Dist),
-                    "range": value.describe() if isinstance(value, Dist) else repr(value),
-                    "plugin": option.plugin,
-                })
+                rows.append(
+                    {
+                        "name": f"{slot.key}.{option.name}.{key}",
+                        "searched": isinstance(value, Dist),
+                        "range": value.describe() if isinstance(value, Dist) else repr(value),
+                        "plugin": option.plugin,
+                    }
+                )
     return rows

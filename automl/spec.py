@@ -56,15 +56,17 @@ def load_yaml_with_lines(text: str, source: str = "") -> tuple[Any, dict[YamlPat
                 key = key_node.value
                 if key in seen:
                     problems.append(
-                        Problem(_dotted(path + (key,)), "duplicate key", key_node.start_mark.line + 1)
+                        Problem(
+                            _dotted((*path, key)), "duplicate key", key_node.start_mark.line + 1
+                        )
                     )
                 seen.add(key)
-                lines[path + (key,)] = key_node.start_mark.line + 1
-                walk(value_node, path + (key,))
+                lines[(*path, key)] = key_node.start_mark.line + 1
+                walk(value_node, (*path, key))
         elif isinstance(n, yaml.SequenceNode):
             for i, item in enumerate(n.value):
-                lines[path + (i,)] = item.start_mark.line + 1
-                walk(item, path + (i,))
+                lines[(*path, i)] = item.start_mark.line + 1
+                walk(item, (*path, i))
 
     walk(node, ())
     if problems:
@@ -365,7 +367,7 @@ class _Checker:
         allowed = list(allowed)
         hint = closest(str(key), allowed)
         did = f"; did you mean {hint!r}?" if hint else "."
-        self.add(path + (key,), f"unknown key {key!r}{did} Expected one of: {', '.join(allowed)}")
+        self.add((*path, key), f"unknown key {key!r}{did} Expected one of: {', '.join(allowed)}")
 
 
 def _pydantic_section(
@@ -438,7 +440,9 @@ def model_fields(model: type[BaseModel], sub: tuple[Any, ...]) -> list[str]:
         if part not in fields:
             break
         annotation = fields[part].annotation
-        candidates = [a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")]
+        candidates = [
+            a for a in getattr(annotation, "__args__", (annotation,)) if hasattr(a, "model_fields")
+        ]
         current = candidates[0] if candidates else annotation
     return list(getattr(current, "model_fields", {}))
 
@@ -453,14 +457,14 @@ def _parse_param(check: _Checker, path: YamlPath, param: Param, value: Any) -> A
         for i, item in enumerate(value):
             why = param.check_value(item)
             if why:
-                check.add(path + (i,), why)
+                check.add((*path, i), why)
         return Dist("categorical", choices=tuple(value))
     if isinstance(value, dict):
         if "choices" in value:
             extra = set(value) - {"choices"}
             if extra:
                 check.add(path, f"`choices` cannot be combined with {sorted(extra)}")
-            return _parse_param(check, path + ("choices",), param, value["choices"])
+            return _parse_param(check, (*path, "choices"), param, value["choices"])
         allowed = ("low", "high", "log", "step")
         for key in value:
             if key not in allowed:
@@ -477,15 +481,15 @@ def _parse_param(check: _Checker, path: YamlPath, param: Param, value: Any) -> A
         for key, bound in (("low", low), ("high", high)):
             why = param.check_value(bound)
             if why:
-                check.add(path + (key,), why)
+                check.add((*path, key), why)
                 ok = False
         if not isinstance(log, bool):
-            check.add(path + ("log",), f"expected true or false, got {log!r}")
+            check.add((*path, "log"), f"expected true or false, got {log!r}")
             ok = False
         if step is not None and (
             isinstance(step, bool) or not isinstance(step, int | float) or step <= 0
         ):
-            check.add(path + ("step",), f"expected a positive number, got {step!r}")
+            check.add((*path, "step"), f"expected a positive number, got {step!r}")
             ok = False
         if not ok:
             return None
@@ -544,17 +548,19 @@ def _option(
             did = f"; did you mean {hint!r}?" if hint else "."
             names = ", ".join(declared) or "(none)"
             check.add(
-                path + (key,),
+                (*path, key),
                 f"{KIND_TITLES[kind]} {name!r} has no parameter {key!r}{did} Parameters: {names}",
             )
             continue
-        params[key] = _parse_param(check, path + (key,), declared[key], value)
+        params[key] = _parse_param(check, (*path, key), declared[key], value)
     for p in component.params:
         params.setdefault(p.name, _default_value(p))
     return Option(name, params, registry.owner(name))
 
 
-def _slot(check: _Checker, catalog: Catalog, key: str, kind: str, path: YamlPath, raw: Any) -> Slot | None:
+def _slot(
+    check: _Checker, catalog: Catalog, key: str, kind: str, path: YamlPath, raw: Any
+) -> Slot | None:
     """A slot value: `name`, `[name, ...]` (choice) or `{name: params, ...}` (choice)."""
     options: list[Option | None] = []
     if isinstance(raw, str):
@@ -565,16 +571,16 @@ def _slot(check: _Checker, catalog: Catalog, key: str, kind: str, path: YamlPath
             return None
         for i, item in enumerate(raw):
             if isinstance(item, dict) and len(item) == 1:
-                (name, params), = item.items()
-                options.append(_option(check, catalog, kind, path + (i, name), name, params))
+                ((name, params),) = item.items()
+                options.append(_option(check, catalog, kind, (*path, i, name), name, params))
             else:
-                options.append(_option(check, catalog, kind, path + (i,), item, {}))
+                options.append(_option(check, catalog, kind, (*path, i), item, {}))
     elif isinstance(raw, dict):
         if not raw:
             check.add(path, f"expected at least one {KIND_TITLES[kind]}, got {{}}")
             return None
         for name, params in raw.items():
-            options.append(_option(check, catalog, kind, path + (name,), name, params))
+            options.append(_option(check, catalog, kind, (*path, name), name, params))
     else:
         check.add(
             path,
@@ -597,7 +603,7 @@ def _sampler(check: _Checker, path: YamlPath, raw: Any, table: dict[str, str]) -
     if isinstance(raw, str):
         name, options = raw, {}
     elif isinstance(raw, dict) and len(raw) == 1:
-        (name, options), = raw.items()
+        ((name, options),) = raw.items()
         options = options or {}
     else:
         check.add(path, f"expected a name or {{name: {{options}}}}, got {raw!r}")
@@ -612,7 +618,7 @@ def _sampler(check: _Checker, path: YamlPath, raw: Any, table: dict[str, str]) -
     accepted = [p for p in inspect.signature(cls).parameters if p != "self"]
     for key in options:
         if key not in accepted:
-            check.unknown_key(path + (name,), key, accepted)
+            check.unknown_key((*path, name), key, accepted)
     return Sampler(name, dict(options))
 
 
@@ -628,7 +634,9 @@ def read_yaml(path: str | Path) -> tuple[dict[str, Any], dict[YamlPath, int]]:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise SpecError([Problem("", f"expected a mapping at the top level, got {data!r}", 1)], str(path))
+        raise SpecError(
+            [Problem("", f"expected a mapping at the top level, got {data!r}", 1)], str(path)
+        )
     return data, lines
 
 
@@ -660,7 +668,9 @@ def spec_from_dict(
             check.unknown_key((), key, TOP_KEYS)
     file_plugins = data.get("plugins") or []
     if not isinstance(file_plugins, list) or not all(isinstance(p, str) for p in file_plugins):
-        check.add(("plugins",), f"expected a list of plugin modules or .py paths, got {file_plugins!r}")
+        check.add(
+            ("plugins",), f"expected a list of plugin modules or .py paths, got {file_plugins!r}"
+        )
         file_plugins = []
     base_dir = Path(source).parent if source else Path(".")
     resolved_plugins = [
@@ -673,7 +683,9 @@ def spec_from_dict(
 
     study = _pydantic_section(check, _StudyModel, data.get("study"), ("study",))
     if "data" not in data:
-        check.add(("data",), "required key is missing (e.g. data: {source: {sklearn: {name: digits}}})")
+        check.add(
+            ("data",), "required key is missing (e.g. data: {source: {sklearn: {name: digits}}})"
+        )
         data_section = None
     else:
         data_section = _pydantic_section(check, _DataModel, data.get("data"), ("data",))
@@ -687,15 +699,25 @@ def spec_from_dict(
         if isinstance(raw_source, str):
             raw_source = {raw_source: {}}
         if len(raw_source) != 1:
-            check.add(("data", "source"), f"expected exactly one data source, got {list(raw_source)}")
-        else:
-            (source_name, source_params), = raw_source.items()
-            source_option = _option(
-                check, catalog, "data_source", ("data", "source", source_name), source_name, source_params
+            check.add(
+                ("data", "source"), f"expected exactly one data source, got {list(raw_source)}"
             )
-            for key, value in (source_option.params.items() if source_option else ()):
+        else:
+            ((source_name, source_params),) = raw_source.items()
+            source_option = _option(
+                check,
+                catalog,
+                "data_source",
+                ("data", "source", source_name),
+                source_name,
+                source_params,
+            )
+            for key, value in source_option.params.items() if source_option else ():
                 if isinstance(value, Dist):
-                    check.add(("data", "source", source_name, key), "data source parameters cannot be searched")
+                    check.add(
+                        ("data", "source", source_name, key),
+                        "data source parameters cannot be searched",
+                    )
             if source_option is not None:  # a relative data file path is relative to the YAML file
                 source_option = _resolve_data_path(source_option, base_dir)
         task = data_section.task
@@ -710,7 +732,10 @@ def spec_from_dict(
     # component slots
     slots: list[Slot] = []
     if "regularizer" in data and "regularizers" in data:
-        check.add(("regularizers",), "give either `regularizer` (one) or `regularizers` (a list), not both")
+        check.add(
+            ("regularizers",),
+            "give either `regularizer` (one) or `regularizers` (a list), not both",
+        )
     for key, (kind, is_list, default) in SLOT_KINDS.items():
         yaml_key = key
         raw = data.get(key, default)
@@ -722,7 +747,11 @@ def spec_from_dict(
             if key == "model":
                 check.add(("model",), "required key is missing (e.g. model: {mlp: {}})")
             elif key == "loss" and isinstance(data_section, _DataModel) and not check.problems:
-                check.add(("loss",), "required when the task is not known before loading the data (set data.task or loss)")
+                check.add(
+                    ("loss",),
+                    "required when the task is not known before loading the data "
+                    "(set data.task or loss)",
+                )
             continue
         if is_list:
             steps = raw if isinstance(raw, list) else [raw]
@@ -744,7 +773,10 @@ def spec_from_dict(
     if isinstance(raw_metric, str):
         metric_name = raw_metric
         if metric_name not in catalog["metric"]:
-            check.add(("study", "metric"), unknown_message("metric", metric_name, catalog["metric"].names()))
+            check.add(
+                ("study", "metric"),
+                unknown_message("metric", metric_name, catalog["metric"].names()),
+            )
     if metric_name in catalog["metric"]:
         direction = catalog["metric"].get(metric_name).direction
     if task is not None:
@@ -761,11 +793,17 @@ def spec_from_dict(
         from automl.components import int_param
 
         batch_size = _parse_param(
-            check, ("training", "batch_size"), int_param("batch_size", 32, "", bounds=(1, None)), training.batch_size
+            check,
+            ("training", "batch_size"),
+            int_param("batch_size", 32, "", bounds=(1, None)),
+            training.batch_size,
         )
         es = training.early_stopping
         if isinstance(es, _EarlyStoppingModel) and es.monitor not in ("score", "val_loss", "loss"):
-            check.add(("training", "early_stopping", "monitor"), f"expected score, val_loss or loss, got {es.monitor!r}")
+            check.add(
+                ("training", "early_stopping", "monitor"),
+                f"expected score, val_loss or loss, got {es.monitor!r}",
+            )
 
     if check.problems:
         raise SpecError(check.problems, source)
@@ -835,17 +873,26 @@ def _default_loss(task: str | None) -> str | None:
     return "mse" if task == "regression" else "crossentropy"
 
 
-def _check_task_fit(check: _Checker, catalog: Catalog, task: str, metric: str, slots: list[Slot]) -> None:
+def _check_task_fit(
+    check: _Checker, catalog: Catalog, task: str, metric: str, slots: list[Slot]
+) -> None:
     if metric in catalog["metric"]:
         tasks = catalog["metric"].get(metric).tasks
         if task not in tasks:
-            check.add(("study", "metric"), f"metric {metric!r} does not fit a {task} task; it fits {', '.join(tasks)}")
+            check.add(
+                ("study", "metric"),
+                f"metric {metric!r} does not fit a {task} task; it fits {', '.join(tasks)}",
+            )
     for slot in slots:
         for option in slot.options:
             tasks = catalog[slot.kind].get(option.name).tasks
             if task not in tasks:
                 path = slot.key.split(".")[0]
-                check.add((path, option.name), f"{KIND_TITLES[slot.kind]} {option.name!r} does not fit a {task} task; it fits {', '.join(tasks)}")
+                check.add(
+                    (path, option.name),
+                    f"{KIND_TITLES[slot.kind]} {option.name!r} does not fit a {task} task; "
+                    f"it fits {', '.join(tasks)}",
+                )
 
 
 def _yaml_value(value: Any) -> Any:
@@ -873,7 +920,9 @@ def _with_space(spec: Spec) -> Spec:
             **({"class_weight": spec.training.class_weight} if spec.training.class_weight else {}),
         },
         "slots": {
-            slot.key: {o.name: {k: _yaml_value(v) for k, v in o.params.items()} for o in slot.options}
+            slot.key: {
+                o.name: {k: _yaml_value(v) for k, v in o.params.items()} for o in slot.options
+            }
             for slot in spec.slots
         },
     }

@@ -7,6 +7,7 @@ URL (sqlite:///..., postgresql://...) is accepted instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -120,7 +121,9 @@ def open_study(
     sampler, pruner = make_sampler(spec, seed_offset), make_pruner(spec)
     if not create:
         try:
-            return optuna.load_study(study_name=spec.study.name, storage=store, sampler=sampler, pruner=pruner)
+            return optuna.load_study(
+                study_name=spec.study.name, storage=store, sampler=sampler, pruner=pruner
+            )
         except KeyError:
             raise StudyError(
                 f"no study named {spec.study.name!r} in the storage yet: run `automl tune` first"
@@ -199,7 +202,9 @@ def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
     for slot in spec.slots:
         for option in slot.options:
             if task not in catalog[slot.kind].get(option.name).tasks:
-                problems.append(f"{slot.key}: {option.name!r} does not fit the {task} task of the data")
+                problems.append(
+                    f"{slot.key}: {option.name!r} does not fit the {task} task of the data"
+                )
     if problems:
         raise AutoMLError("; ".join(problems))
 
@@ -236,7 +241,9 @@ class _Objective:
             config = sample_config(trial, self.spec)
             trial.set_user_attr("config", config)
             self.hook.on_trial_start(trial=trial, config=config)
-            result = run_trial(config, self.spec, self.splits, self.catalog, trial, self.hook, self.verbose)
+            result = run_trial(
+                config, self.spec, self.splits, self.catalog, trial, self.hook, self.verbose
+            )
         except optuna.TrialPruned as exc:
             trial.set_user_attr("epochs", _reported_epochs(trial))
             trial.set_user_attr("pruned_reason", str(exc))
@@ -259,7 +266,7 @@ class _Objective:
 
 
 def _ranks_in_top(study: optuna.Study, spec: Spec, score: float) -> bool:
-    """Whether a new score would be among the top `keep_checkpoints` (else its model is not saved)."""
+    """Whether a new score would enter the top `keep_checkpoints` (else its model is not saved)."""
     top = ranked(study, spec.study.direction)[: spec.study.keep_checkpoints]
     if len(top) < spec.study.keep_checkpoints:
         return True
@@ -297,9 +304,19 @@ def leaderboard(study: optuna.Study, direction: str) -> list[dict[str, Any]]:
 
     rows: list[dict[str, Any]] = []
     retried = retried_numbers(study.get_trials(deepcopy=False))
-    others = [t for t in study.get_trials(deepcopy=False) if t.state in (TrialState.PRUNED, TrialState.FAIL)]
-    for rank, t in enumerate(ranked(study, direction) + sorted(others, key=lambda t: (t.state.name, t.number)), 1):
-        duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
+    others = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if t.state in (TrialState.PRUNED, TrialState.FAIL)
+    ]
+    for rank, t in enumerate(
+        ranked(study, direction) + sorted(others, key=lambda t: (t.state.name, t.number)), 1
+    ):
+        duration = (
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete and t.datetime_start
+            else None
+        )
         rows.append(
             {
                 "rank": rank if t.state == TrialState.COMPLETE else None,
@@ -349,7 +366,10 @@ def format_leaderboard(rows: list[dict[str, Any]], metric: str, top: int | None 
             ]
         )
     widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1] for row in table]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
+        for row in table
+    ]
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -366,7 +386,9 @@ class _Progress:
         if enabled:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, initial=min(initial, total), unit="trial", dynamic_ncols=True)
+            self.bar = tqdm(
+                total=total, initial=min(initial, total), unit="trial", dynamic_ncols=True
+            )
             self.refresh()
 
     def refresh(self) -> None:
@@ -376,10 +398,8 @@ class _Progress:
         for t in self.study.get_trials(deepcopy=False, states=FINISHED):
             counts[t.state] += 1
         best = None
-        try:
+        with contextlib.suppress(ValueError):
             best = self.study.best_value
-        except ValueError:
-            pass
         self.bar.set_postfix(
             done=counts[TrialState.COMPLETE],
             pruned=counts[TrialState.PRUNED],
@@ -471,8 +491,15 @@ def tune(
                 else _Objective(spec, splits, catalog, verbose)
             )
             with handle_signals():
-                outcome = run_trials(study, spec, objective, budget, timeout=run_timeout,
-                                     callbacks=[after_trial, bar], storage=storage)
+                outcome = run_trials(
+                    study,
+                    spec,
+                    objective,
+                    budget,
+                    timeout=run_timeout,
+                    callbacks=[after_trial, bar],
+                    storage=storage,
+                )
             result.interrupted = outcome.interrupted
     except KeyboardInterrupt:
         result.interrupted = True
@@ -489,8 +516,10 @@ def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: 
     if print_leaderboard:
         elapsed = time.monotonic() - started
         note = " (interrupted: run the same command again to resume)" if result.interrupted else ""
-        print(f"\nStudy {spec.study.name!r}: {len(counted_trials(study))}/{budget} trials, "
-              f"{elapsed:.0f}s this run{note}")
+        print(
+            f"\nStudy {spec.study.name!r}: {len(counted_trials(study))}/{budget} trials, "
+            f"{elapsed:.0f}s this run{note}"
+        )
         print(format_leaderboard(result.leaderboard, spec.study.metric))
     return result
 

@@ -48,7 +48,9 @@ def blame(catalog: Catalog, kind: str, name: str) -> Iterator[Component]:
 
 def _slot_items(config: TrialConfig, prefix: str) -> list[dict[str, Any]]:
     slots = config["slots"]
-    keys = sorted((k for k in slots if k.startswith(prefix + ".")), key=lambda k: int(k.split(".")[1]))
+    keys = sorted(
+        (k for k in slots if k.startswith(prefix + ".")), key=lambda k: int(k.split(".")[1])
+    )
     return [slots[k] for k in keys]
 
 
@@ -68,7 +70,9 @@ def as_float_inputs(x: np.ndarray) -> np.ndarray:
 
 def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.Model:
     """Preprocessors (fitted on train) + model family body + task head, as one `keras.Model`."""
-    inputs = keras.Input(shape=splits.input_shape, name="inputs", dtype=_input_dtype(splits.x_train))
+    inputs = keras.Input(
+        shape=splits.input_shape, name="inputs", dtype=_input_dtype(splits.x_train)
+    )
     x: Any = inputs
     x_fit = as_float_inputs(splits.x_train)
     for step in _slot_items(config, "preprocessors"):
@@ -81,12 +85,14 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
     shape = tuple(int(d) for d in x.shape[1:])
     if "string" in str(x.dtype):
         raise TrialFailed(
-            "the inputs are still text after the preprocessors (categorical columns); add `one_hot` "
+            "the inputs are still text after the preprocessors (categorical columns); "
+            "add `one_hot` "
             f"to `preprocessors` to encode them. Received: preprocessors={_step_names(config)}"
         )
 
     regularizers = [
-        (catalog["regularizer"].get(r["name"]), r["params"]) for r in _slot_items(config, "regularizers")
+        (catalog["regularizer"].get(r["name"]), r["params"])
+        for r in _slot_items(config, "regularizers")
     ]
 
     def kernel_regularizer() -> Any:
@@ -202,7 +208,7 @@ def output_from_raw(raw: np.ndarray, task: str) -> np.ndarray:
 
 
 def predict_output(model: keras.Model, x: Any, task: str, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities (n, k) for classification (binary as two columns), values (n,) otherwise."""
+    """Class probabilities (n, k) for classification (binary: 2 columns); values (n,) otherwise."""
     return output_from_raw(forward(model, x, batch_size), task)
 
 
@@ -298,7 +304,11 @@ def run_trial(
     es = spec.training.early_stopping
     if es is not None:
         monitor = es.monitor
-        mode = ("max" if spec.study.direction == "maximize" else "min") if monitor == "score" else "min"
+        mode = (
+            ("max" if spec.study.direction == "maximize" else "min")
+            if monitor == "score"
+            else "min"
+        )
         callbacks.append(
             keras.callbacks.EarlyStopping(
                 monitor=monitor,

@@ -480,9 +480,7 @@ def _builtin_components() -> list[object]:
     params = []
     for registry in catalog.registries.values():
         for component in registry:
-            params.append(
-                pytest.param(component, id=f"{component.kind}:{component.name}")
-            )
+            params.append(pytest.param(component, id=f"{component.kind}:{component.name}"))
     return params
 
 
