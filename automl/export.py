@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import difflib
-import gc
 import json
 import platform
 import re
@@ -206,10 +205,7 @@ def retrain_model(
     of the splits it is given). There is no early stopping: the epoch count is the one at which
     the trial scored best on validation. Returns the model and a summary for the model card.
     """
-    import keras
-
-    from automl import trial as trial_module
-    from automl.trial import as_float_inputs, blame, build_model, fit_targets
+    from automl.trial import as_float_inputs, class_weights, compile_model, fit_targets
 
     catalog = spec.catalog
     assert catalog is not None
@@ -229,22 +225,9 @@ def retrain_model(
         y_train=np.concatenate([splits.y_train, splits.y_val]),
     )
     started = time.perf_counter()
-    keras.utils.clear_session(free_memory=True)
-    gc.collect()
-    if spec.study.seed is not None:
-        keras.utils.set_random_seed(spec.study.seed + chosen.number)
-    model = build_model(config, merged, catalog)
-    loss_cfg = config["slots"]["loss"]
-    with blame(catalog, "loss", loss_cfg["name"]) as loss_component:
-        loss = loss_component.build(splits.task, splits.n_classes, **loss_cfg["params"])
-    opt_cfg = config["slots"]["optimizer"]
-    with blame(catalog, "optimizer", opt_cfg["name"]) as opt_component:
-        optimizer = opt_component.build(**opt_cfg["params"])
-        # learning-rate schedules run as callbacks (optimizers without them return none)
-        callbacks = list(getattr(opt_component, "callbacks", lambda **_: [])(**opt_cfg["params"]))
-    model.compile(optimizer=optimizer, loss=loss)
-    weigh = getattr(trial_module, "class_weights", None)
-    class_weight = weigh(getattr(spec.training, "class_weight", None), merged) if weigh else None
+    seed = spec.study.seed + chosen.number if spec.study.seed is not None else None
+    model, _, callbacks = compile_model(config, merged, catalog, seed)
+    class_weight = class_weights(spec.training.class_weight, merged)
     history = model.fit(
         as_float_inputs(merged.x_train),
         fit_targets(merged.y_train, splits.task),

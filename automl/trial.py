@@ -274,6 +274,29 @@ class TrialResult:
     history: dict[str, list[float]] = field(default_factory=dict)
 
 
+def compile_model(
+    config: TrialConfig, splits: Splits, catalog: Catalog, seed: int | None
+) -> tuple[keras.Model, Any, list[keras.callbacks.Callback]]:
+    """In a fresh Keras session (seeded), build `config`'s model and compile it.
+
+    Returns the model, its loss and the optimizer's callbacks (learning-rate schedules). Shared by
+    trials and by `automl export --retrain`, so both train the same way.
+    """
+    keras.utils.clear_session(free_memory=True)  # also runs the garbage collector
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    model = build_model(config, splits, catalog)
+    loss_cfg = config["slots"]["loss"]
+    with blame(catalog, "loss", loss_cfg["name"]) as loss_component:
+        loss = loss_component.build(splits.task, splits.n_classes, **loss_cfg["params"])
+    opt_cfg = config["slots"]["optimizer"]
+    with blame(catalog, "optimizer", opt_cfg["name"]) as opt_component:
+        optimizer = opt_component.build(**opt_cfg["params"])
+        optimizer_callbacks = list(opt_component.callbacks(**opt_cfg["params"]))
+    model.compile(optimizer=optimizer, loss=loss)
+    return model, loss, optimizer_callbacks
+
+
 def run_trial(
     config: TrialConfig,
     spec: Spec,
@@ -285,18 +308,12 @@ def run_trial(
 ) -> TrialResult:
     """Build, compile, fit and score one configuration. Raises `optuna.TrialPruned` when pruned."""
     started = time.perf_counter()
-    keras.utils.clear_session(free_memory=True)  # also runs the garbage collector
-    if spec.study.seed is not None:
-        keras.utils.set_random_seed(spec.study.seed + (trial.number if trial is not None else 0))
-    model = build_model(config, splits, catalog)
-    loss_cfg = config["slots"]["loss"]
-    with blame(catalog, "loss", loss_cfg["name"]) as loss_component:
-        loss = loss_component.build(splits.task, splits.n_classes, **loss_cfg["params"])
-    opt_cfg = config["slots"]["optimizer"]
-    with blame(catalog, "optimizer", opt_cfg["name"]) as opt_component:
-        optimizer = opt_component.build(**opt_cfg["params"])
-        optimizer_callbacks = opt_component.callbacks(**opt_cfg["params"])
-    model.compile(optimizer=optimizer, loss=loss)
+    seed = (
+        spec.study.seed + (trial.number if trial is not None else 0)
+        if spec.study.seed is not None
+        else None
+    )
+    model, loss, optimizer_callbacks = compile_model(config, splits, catalog, seed)
 
     metric = catalog["metric"].get(spec.study.metric)
     scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, trial, hook, loss)
