@@ -70,6 +70,14 @@ def make_sampler(spec: Spec, seed_offset: int = 0) -> optuna.samplers.BaseSample
     name = spec.study.sampler.name
     if spec.study.seed is not None and name != "grid":
         options.setdefault("seed", spec.study.seed + seed_offset)
+    if name == "gp":
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            raise AutoMLError(
+                "sampler 'gp' needs a package that is not installed: Optuna's GPSampler runs on "
+                "PyTorch (pip install torch); or choose tpe, random, grid, cmaes or qmc"
+            )
     try:
         if name == "grid":
             options.setdefault("seed", spec.study.seed)

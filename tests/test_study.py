@@ -209,3 +209,47 @@ def test_shipped_issue2_spaces_run(name: str, tmp_path: Path) -> None:
     result = tune(load_spec(path), trials=1, progress=False)
     (trial,) = result.study.trials
     assert trial.state == TrialState.COMPLETE, trial.user_attrs.get("fail_reason")
+
+
+IRIS = """
+study:
+  {{name: samplers, metric: accuracy, trials: 2, seed: 0, sampler: {sampler}, pruner: {pruner}}}
+data: {{source: {{sklearn: {{name: iris}}}}}}
+training: {{epochs: 2, batch_size: 32}}
+model:
+  mlp: {{layers: 1, units: [4, 8], dropout: 0.0}}
+optimizer:
+  adam: {{learning_rate: {{low: 0.001, high: 0.01, step: 0.001}}}}
+"""
+
+
+@pytest.mark.parametrize("sampler", ["tpe", "random", "grid", "cmaes", "qmc", "gp"])
+def test_every_sampler_runs_a_study(sampler: str, write_space) -> None:
+    import importlib.util
+
+    from automl.errors import AutoMLError
+
+    path = write_space(IRIS.format(sampler=sampler, pruner="none"))
+    if sampler == "gp" and importlib.util.find_spec("torch") is None:
+        with pytest.raises(AutoMLError, match="sampler 'gp' needs a package that is not installed"):
+            tune(path, progress=False)
+        return
+    result = tune(path, progress=False)
+    assert [t.state for t in result.study.trials] == [TrialState.COMPLETE] * 2
+    assert type(result.study.sampler).__name__.lower().startswith(sampler[:3])
+
+
+@pytest.mark.parametrize(
+    "pruner", ["none", "median", "percentile", "successive_halving", "hyperband", "patient"]
+)
+def test_every_pruner_runs_a_study(pruner: str, write_space) -> None:
+    options = {
+        "percentile": "{percentile: {percentile: 25.0}}",
+        "patient": "{patient: {patience: 1}}",
+    }
+    result = tune(
+        write_space(IRIS.format(sampler="random", pruner=options.get(pruner, pruner))),
+        progress=False,
+    )
+    assert len(result.study.trials) == 2
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in result.study.trials)
