@@ -121,6 +121,16 @@ def _quiet_tensorflow() -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
+def _timeout(value: str | None) -> float | None:
+    """`--timeout 10m` -> seconds (a clear error for a bad duration)."""
+    from automl.spec import parse_duration
+
+    try:
+        return parse_duration(value) if value else None
+    except ValueError as exc:
+        raise AutoMLError(f"--timeout: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute a parsed command; returns the exit status."""
     from automl.spec import load_spec
@@ -153,13 +163,9 @@ def run(args: argparse.Namespace) -> int:
             )
         return 0
     if args.command == "tune":
-        from automl.spec import parse_duration
         from automl.study import tune
 
-        try:
-            timeout = parse_duration(args.timeout) if args.timeout else None
-        except ValueError as exc:
-            raise AutoMLError(f"--timeout: {exc}") from None
+        timeout = _timeout(args.timeout)
         spec = load_spec(args.space, plugins)
         result = tune(
             spec,
@@ -173,14 +179,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130 if result.interrupted else 0
     if args.command == "worker":
-        from automl.spec import parse_duration
         from automl.workers import RECYCLE_EXIT, limit_threads, work, worker_name
 
         limit_threads(args.threads)  # before TensorFlow is imported (by the plugins)
-        try:
-            timeout = parse_duration(args.timeout) if args.timeout else None
-        except ValueError as exc:
-            raise AutoMLError(f"--timeout: {exc}") from None
+        timeout = _timeout(args.timeout)
         spec = load_spec(args.space, plugins)
         outcome = work(
             spec,
