@@ -418,9 +418,7 @@ def run_trials(
         if outcome.interrupted or _signals.stop:
             outcome.interrupted = True
             return outcome
-        import gc
-
-        gc.collect()
+        # no gc.collect() here: the next trial starts with keras.utils.clear_session(free_memory)
 
 
 def _tell(
