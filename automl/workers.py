@@ -602,7 +602,7 @@ def work(
     study = open_study(spec, storage, seed_offset=seed_offset)
     splits = load_splits(spec, spec.catalog)
     check_task(spec, spec.catalog, splits.task)
-    hook = spec.catalog.pm.hook
+    hook = spec.catalog.hooks  # a failing plugin hook warns (or fails its trial), naming it
     objective: Callable[[optuna.Trial], float]
     if spec.study.isolation == "process":
         objective = IsolatedObjective(spec, storage, verbose)
