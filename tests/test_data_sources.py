@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -212,3 +215,33 @@ def test_keras_mnist_from_the_keras_cache(
     assert data.x.shape == (15, 28, 28, 1) and data.task == "multiclass"
     assert list(data.y[-3:]) == [0, 1, 2]
     assert source(catalog, "keras").task(name="cifar10") == "multiclass"
+
+
+def test_keras_fashion_mnist_through_keras_own_loader(
+    catalog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keras.datasets.fashion_mnist reads the four idx files from the cache (no download)."""
+    import gzip
+
+    folder = tmp_path / "datasets" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    parts = {"train": 6, "t10k": 2}
+    for prefix, n in parts.items():
+        labels = (np.arange(n) % 10).astype("uint8")
+        images = rng.integers(0, 256, (n, 28, 28), dtype="uint8")
+        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as f:
+            f.write(b"\0" * 8 + labels.tobytes())  # idx header (8 bytes), then labels
+        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as f:
+            f.write(b"\0" * 16 + images.tobytes())  # idx header (16 bytes), then pixels
+    # Keras reads KERAS_HOME when it is imported: load in a fresh process that has it set
+    script = (
+        "from automl.plugins import load_catalog;"
+        "source = load_catalog(entry_points=False)['data_source'].get('keras');"
+        "d = source.load(name='fashion_mnist');"
+        "print(d.x.shape, d.x.dtype, d.y.tolist())"
+    )
+    env = {**os.environ, "KERAS_HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "(8, 28, 28, 1) float32 [0, 1, 2, 3, 4, 5, 0, 1]"
