@@ -205,7 +205,7 @@ def retrain_model(
     of the splits it is given). There is no early stopping: the epoch count is the one at which
     the trial scored best on validation. Returns the model and a summary for the model card.
     """
-    from automl.trial import as_float_inputs, class_weights, compile_model, fit_targets
+    from automl.trial import compile_model, fit_model
 
     catalog = spec.catalog
     assert catalog is not None
@@ -227,16 +227,7 @@ def retrain_model(
     started = time.perf_counter()
     seed = spec.study.seed + chosen.number if spec.study.seed is not None else None
     model, _, callbacks = compile_model(config, merged, catalog, seed)
-    class_weight = class_weights(spec.training.class_weight, merged)
-    history = model.fit(
-        as_float_inputs(merged.x_train),
-        fit_targets(merged.y_train, splits.task),
-        epochs=epochs,
-        batch_size=int(config["training"]["batch_size"]),
-        callbacks=callbacks,
-        class_weight=class_weight,
-        verbose=verbose,
-    )
+    history = fit_model(model, config, spec, merged, epochs, callbacks, verbose)
     losses = history.history.get("loss", [])
     if losses and not np.isfinite(losses[-1]):
         raise ExportError(

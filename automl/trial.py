@@ -297,6 +297,30 @@ def compile_model(
     return model, loss, optimizer_callbacks
 
 
+def fit_model(
+    model: keras.Model,
+    config: TrialConfig,
+    spec: Spec,
+    splits: Splits,
+    epochs: int,
+    callbacks: list[keras.callbacks.Callback],
+    verbose: int = 0,
+) -> keras.callbacks.History:
+    """Fit on the train part of `splits` with the trial's batch size and the class weights.
+
+    Shared by trials and `automl export --retrain` (which passes train + validation as train).
+    """
+    return model.fit(
+        as_float_inputs(splits.x_train),
+        fit_targets(splits.y_train, splits.task),
+        epochs=epochs,
+        batch_size=int(config["training"]["batch_size"]),
+        callbacks=callbacks,
+        class_weight=class_weights(spec.training.class_weight, splits),
+        verbose=verbose,
+    )
+
+
 def run_trial(
     config: TrialConfig,
     spec: Spec,
@@ -337,15 +361,7 @@ def run_trial(
         )
     epochs = int(config["training"]["epochs"])
     with blame(catalog, "model_family", config["slots"]["model"]["name"]):
-        history = model.fit(
-            as_float_inputs(splits.x_train),
-            fit_targets(splits.y_train, splits.task),
-            epochs=epochs,
-            batch_size=int(config["training"]["batch_size"]),
-            callbacks=callbacks,
-            class_weight=class_weights(spec.training.class_weight, splits),
-            verbose=verbose,
-        )
+        history = fit_model(model, config, spec, splits, epochs, callbacks, verbose)
     if scorer.nan_at is not None:
         raise TrialFailed(f"the loss or the model output became NaN at epoch {scorer.nan_at + 1}")
     if scorer.pruned_at is not None:
