@@ -67,3 +67,20 @@ class StudyError(AutoMLError):
     """The study cannot run as asked (changed search space, nothing to export, ...)."""
 
     exit_code = 4
+
+
+class ExportError(StudyError):
+    """An export that cannot be made or whose round-trip check failed (exit status 4)."""
+
+
+class InputError(AutoMLError):
+    """Input for prediction that does not match the schema recorded at export (exit status 2)."""
+
+    exit_code = 2
+
+
+class ContractError(AutoMLError, AssertionError):
+    """A component does not meet the contract of its kind (`automl.testing.check_component`).
+
+    An `AssertionError` too, so pytest shows it as a test failure.
+    """

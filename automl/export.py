@@ -28,7 +28,7 @@ import numpy as np
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.data import Splits
-from automl.errors import AutoMLError, StudyError
+from automl.errors import AutoMLError, ExportError, StudyError
 from automl.spec import Spec, load_spec
 from automl.study import checkpoint_path, load_splits, open_study, ranked
 
@@ -48,10 +48,6 @@ FORMAT_FILES = {
 }
 # rows of the test split used for the round-trip check of each format
 CHECK_ROWS = 1024
-
-
-class ExportError(StudyError):
-    """An export that cannot be made or whose round-trip check failed (exit status 4)."""
 
 
 def package_versions() -> dict[str, str]:

@@ -17,17 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from automl.errors import AutoMLError
+from automl.errors import AutoMLError, InputError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 # cells read as missing, as the `csv` data source reads them (NaN for numeric models)
 MISSING_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
-
-
-class InputError(AutoMLError):
-    """Input for prediction that does not match the schema recorded at export."""
-
-    exit_code = 2
 
 
 class LoadedModel:

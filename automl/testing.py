@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from automl.components import KINDS, TASKS, BuildContext, Component, Param
+from automl.errors import ContractError
 
 __all__ = [
     "ContractError",
@@ -51,10 +52,6 @@ PARAM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 INPUT_SHAPES: tuple[tuple[int, ...], ...] = ((6,), (8, 8, 1), (8, 4))
 N_SAMPLES = 12
 N_CLASSES = 3
-
-
-class ContractError(AssertionError):
-    """A component does not meet the contract of its kind."""
 
 
 def _fail(component: Component, message: str) -> ContractError:
