@@ -42,9 +42,9 @@ from automl.hookspecs import hookimpl
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from automl.leaderboard import TuneResult
     from automl.serving import LoadedModel
     from automl.spec import Spec
-    from automl.study import TuneResult
 
 
 def load_spec(path: str, plugins: tuple[str, ...] = ()) -> Spec:

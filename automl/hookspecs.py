@@ -20,10 +20,11 @@ instance; the host records which plugin supplied it, so duplicates name both plu
     def register_losses(register):
         register(LogCosh())
 
-Lifecycle hooks observe a study without touching it (loggers, notifiers, trackers). Each plugin's
-implementation is called on its own: an exception in `on_trial_start` or `on_epoch_end` fails that
-trial with the plugin named in its reason; one in `on_trial_end`, `on_study_start` or
-`on_study_end` is a warning naming the plugin. The study goes on either way.
+Lifecycle hooks observe a study without touching it (loggers, notifiers, trackers). automl calls
+them through `automl.hooks.LifecycleHooks`: an exception in `on_trial_start` or `on_epoch_end`
+fails that trial with the plugin named in its reason; one in `on_trial_end`, `on_study_start` or
+`on_study_end` is a warning naming the plugin, and the other plugins' implementations still run.
+The study goes on either way. Hook wrappers (`@hookimpl(wrapper=True)`) work as in pluggy.
 
 The plugin author guide, `docs/plugins.md`, shows every hook with an example.
 """
@@ -165,3 +166,8 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "register_optimizers": "optimizer",
     "register_metrics": "metric",
 }
+
+
+def hook_names() -> list[str]:
+    """Every hook declared in this module, in file order."""
+    return [name for name, value in globals().items() if hasattr(value, f"{PROJECT}_spec")]

@@ -12,12 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
-from automl.errors import AutoMLError, InputError
+from automl.errors import AutoMLError, InputError, StudyError
+from automl.plugins import load_catalog
+from automl.trial import predict_output
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 # cells read as missing, as the `csv` data source reads them (NaN for numeric models)
@@ -69,8 +73,6 @@ class LoadedModel:
         return labels[out.argmax(axis=1)]
 
     def _output(self, x: Any) -> np.ndarray:
-        from automl.trial import predict_output
-
         return predict_output(self.model, self.check(x), self.task)
 
 
@@ -82,9 +84,6 @@ def load(directory: str | Path, plugins: tuple[str, ...] = ()) -> LoadedModel:
         plugins: local plugin modules or .py files whose custom Keras classes the model uses
             (installed and built-in plugins are loaded anyway). Defaults to `()`.
     """
-    from automl.export import load_keras_model
-    from automl.plugins import load_catalog
-
     directory = Path(directory)
     card_path, model_path = directory / "model.json", directory / "model.keras"
     for path in (card_path, model_path):
@@ -98,9 +97,49 @@ def load(directory: str | Path, plugins: tuple[str, ...] = ()) -> LoadedModel:
     return LoadedModel(directory, load_keras_model(model_path, card), card)
 
 
+_MISSING_CLASS = re.compile(r"registered_name'?:\s*'([\w.]+)>([\w.]+)'")
+
+
+def load_keras_model(path: str | Path, card: dict[str, Any] | None = None) -> Any:
+    """Load a `.keras` file in safe mode; a missing plugin class names the package to install.
+
+    Args:
+        path: the `.keras` file.
+        card: the parsed `model.json`, whose `plugins` entry names the distributions to install.
+            Defaults to `None` (no names to suggest).
+    """
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (TypeError, ValueError) as exc:
+        text = str(exc)
+        if "Could not locate" not in text and "registered_name" not in text:
+            raise
+        match = _MISSING_CLASS.search(text)
+        what = (
+            f"the custom Keras object package {match.group(1)!r}"
+            if match
+            else "a custom Keras object"
+        )
+        hint = _plugins_to_install(card)
+        raise StudyError(
+            f"{path} uses {what} that is not registered here: install the plugin that provides it"
+            + (f" ({hint})" if hint else "")
+            + " and make sure it is not disabled (AUTOML_DISABLE_PLUGINS, AUTOML_NO_ENTRY_POINTS)."
+        ) from exc
+
+
+def _plugins_to_install(card: dict[str, Any] | None) -> str:
+    """`dist==1.0, other` for the non-built-in plugins the card records ('' when none)."""
+    needed = [p for p in (card or {}).get("plugins", []) if p.get("source") != "built-in"]
+    return ", ".join(
+        f"{p['distribution'] or p['plugin']}" + (f"=={p['version']}" if p.get("version") else "")
+        for p in needed
+    )
+
+
 def check_input(x: Any, schema: dict[str, Any]) -> np.ndarray:
     """Validate `x` against the recorded shape and dtype; one example gets a batch axis."""
-    shape = tuple(int(d) for d in schema["shape"])
+    shape = _shape(schema)
     string_model = schema.get("dtype") == "string"
     arr = np.asarray(x)
     if arr.dtype == object and not string_model:
@@ -147,7 +186,7 @@ def read_input(path: str | Path, schema: dict[str, Any]) -> tuple[np.ndarray, li
 
 def read_csv(path: Path, schema: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
     """Columns are matched by name when the model recorded column names (order may differ)."""
-    shape = tuple(int(d) for d in schema["shape"])
+    shape = _shape(schema)
     if len(shape) != 1:
         raise InputError(
             f"this model takes inputs of shape {shape}, not table rows: use an .npz file"
@@ -160,42 +199,60 @@ def read_csv(path: Path, schema: dict[str, Any]) -> tuple[np.ndarray, list[str]]
     if not rows:
         raise InputError(f"{path} has no rows")
     names: list[str] | None = schema.get("feature_names")
-    header, body = rows[0], rows[1:]
     if names:
-        header = [h.strip() for h in header]
-        missing = [n for n in names if n not in header]
-        ignored = {schema.get("target"), schema.get("target_column")} - {None}
-        extra = [h for h in header if h not in names and h not in ignored]
-        if missing or extra:
-            parts = []
-            if missing:
-                parts.append(f"missing columns {missing}")
-            if extra:
-                parts.append(f"unexpected columns {extra}")
-            raise InputError(
-                f"{path}: the columns do not match the model's ({len(names)} columns recorded at "
-                f"export): {'; '.join(parts)}"
-            )
-        order = [header.index(n) for n in names]
+        order, labels, first_line = _columns_by_name(path, rows[0], names, schema), names, 2
     else:  # no names recorded: columns by position, with or without a header line
-        if _all_numbers(header):
-            body = rows
-        header = [f"column {i}" for i in range(len(rows[0]))]
-        if len(rows[0]) != shape[0]:
-            raise InputError(
-                f"{path}: expected {shape[0]} columns as recorded at export. "
-                f"Received: {len(rows[0])} columns"
-            )
-        order = list(range(shape[0]))
-    if not body:
+        order = _columns_by_position(path, rows[0], shape[0])
+        labels = [f"column {i}" for i in order]
+        first_line = 1 if _all_numbers(rows[0]) else 2
+    if len(rows) < first_line:
         raise InputError(f"{path} has a header but no data rows")
-    string_model = schema.get("dtype") == "string"
+    x = _parse_rows(path, rows, first_line, order, labels, schema.get("dtype") == "string")
+    return x, [str(i) for i in range(len(x))]
+
+
+def _columns_by_name(
+    path: Path, header: list[str], names: list[str], schema: dict[str, Any]
+) -> list[int]:
+    """For each recorded column name, its index in `header`; the target column may be present."""
+    header = [h.strip() for h in header]
+    missing = [n for n in names if n not in header]
+    ignored = {schema.get("target"), schema.get("target_column")} - {None}
+    extra = [h for h in header if h not in names and h not in ignored]
+    if missing or extra:
+        parts = [f"missing columns {missing}"] if missing else []
+        parts += [f"unexpected columns {extra}"] if extra else []
+        raise InputError(
+            f"{path}: the columns do not match the model's ({len(names)} columns recorded at "
+            f"export): {'; '.join(parts)}"
+        )
+    return [header.index(n) for n in names]
+
+
+def _columns_by_position(path: Path, first_row: list[str], width: int) -> list[int]:
+    """Columns 0..width-1, once the first line is known to have exactly `width` fields."""
+    if len(first_row) != width:
+        raise InputError(
+            f"{path}: expected {width} columns as recorded at export. "
+            f"Received: {len(first_row)} columns"
+        )
+    return list(range(width))
+
+
+def _parse_rows(
+    path: Path,
+    rows: list[list[str]],
+    first_line: int,
+    order: list[int],
+    labels: list[str],
+    string_model: bool,
+) -> np.ndarray:
+    """The data rows (from line `first_line` on) as the model's columns: cells or floats."""
     out: list[list[Any]] = []
-    first_line = 1 if body is rows else 2
-    for r, row in enumerate(body, start=first_line):
+    for line, row in enumerate(rows[first_line - 1 :], start=first_line):
         if len(row) != len(rows[0]):
             raise InputError(
-                f"{path}, line {r}: expected {len(rows[0])} fields like the first line. "
+                f"{path}, line {line}: expected {len(rows[0])} fields like the first line. "
                 f"Received: {len(row)} fields"
             )
         values = [_clean(row[i]) for i in order]
@@ -205,23 +262,27 @@ def read_csv(path: Path, schema: dict[str, Any]) -> tuple[np.ndarray, list[str]]
         try:
             out.append([float(v) if v else float("nan") for v in values])
         except ValueError:
-            bad = next(i for i, v in zip(order, values, strict=True) if not _is_number(v))
-            name = names[order.index(bad)] if names else header[bad]
+            j = next(j for j, v in enumerate(values) if not _is_number(v))
             raise InputError(
-                f"{path}, line {r}, column {name!r}: expected a number. "
-                f"Received: {row[bad].strip()!r}"
+                f"{path}, line {line}, column {labels[j]!r}: expected a number. "
+                f"Received: {row[order[j]].strip()!r}"
             ) from None
-    x = np.asarray(out, dtype=object if string_model else "float32")
-    ids = [str(i) for i in range(len(x))]
-    return x, ids
+    return np.asarray(out, dtype=object if string_model else "float32")
+
+
+def _shape(schema: dict[str, Any]) -> tuple[int, ...]:
+    """The recorded shape of one example."""
+    return tuple(int(d) for d in schema["shape"])
 
 
 def _clean(cell: str) -> str:
+    """The cell without surrounding spaces; a missing-value marker becomes ''."""
     cell = cell.strip()
     return "" if cell.lower() in MISSING_MARKERS else cell
 
 
 def _is_number(text: str) -> bool:
+    """A number or a missing cell (read as NaN)."""
     if _clean(text) == "":
         return True
     try:
@@ -232,6 +293,7 @@ def _is_number(text: str) -> bool:
 
 
 def _all_numbers(row: list[str]) -> bool:
+    """A line of numbers only: data, not a header."""
     return all(_is_number(v) for v in row)
 
 
@@ -264,7 +326,7 @@ def read_image_folder(folder: Path, schema: dict[str, Any]) -> tuple[np.ndarray,
     when the export recorded one. A model trained on an image folder resizes each image to its
     size as training did; for other image models an image of another size is an error.
     """
-    shape = tuple(int(d) for d in schema["shape"])
+    shape = _shape(schema)
     if len(shape) != 3:
         raise InputError(
             f"an image folder needs a model that takes images (height, width, channels). "
@@ -305,7 +367,8 @@ def write_predictions(
     model: LoadedModel, x: np.ndarray, ids: list[str], out: str | Path | None
 ) -> str | None:
     """Predict and write CSV (or .npz) to `out`; without `out`, return the CSV text."""
-    arrays: dict[str, np.ndarray] = {"id": np.asarray(ids)}
+    # arrays by name for .npz (Any: numpy's stub reads a **dict[str, ndarray] as allow_pickle)
+    arrays: dict[str, Any] = {"id": np.asarray(ids)}
     columns: dict[str, np.ndarray] = dict(arrays)
     if model.task == "regression":
         arrays["value"] = columns["value"] = model.predict(x)

@@ -1,435 +1,109 @@
-"""Create or resume a study, run trials, rank them.
+"""Run a study: `tune` and `automl worker` (`work`) share one driver, `run_study`.
 
-The default storage is an Optuna journal file, `runs/<study>/journal.log`: safe for several
-processes at once and readable by `optuna-dashboard runs/<study>/journal.log`. Any Optuna storage
-URL (sqlite:///..., postgresql://...) is accepted instead.
+`run_study` opens (or resumes) the study, prepares the data, chooses the objective, calls the
+lifecycle hooks and runs trials within the budget with signals handled; `tune` runs it in this
+process, or, with `jobs > 1` or `study.recycle_after`, starts `automl worker` processes
+(`automl.parallel.supervise`) that each run it. So the two paths cannot drift apart.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import shutil
-import sys
+import socket
 import time
-from dataclasses import dataclass, field
+import zlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.data import Splits, split_dataset
-from automl.errors import AutoMLError, StudyError
+from automl.hooks import LifecycleHooks
+from automl.leaderboard import TuneResult, format_leaderboard, leaderboard
+from automl.objective import make_objective, prepare_data, prune_checkpoints
+from automl.parallel import (
+    LoopOutcome,
+    Progress,
+    counted_trials,
+    handle_signals,
+    run_trials,
+    supervise,
+    worker_name,
+)
 from automl.plugins import Catalog
-from automl.space import grid_search_space, sample_config
-from automl.spec import Spec, diff_spaces, load_spec
+from automl.spec import Spec, load_spec
+from automl.storage import open_study
 
-RUNS_DIR_ENV = "AUTOML_RUNS_DIR"
-SPACE_HASH_ATTR = "space_hash"
-SPACE_ATTR = "space"
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+Callback = Callable[[optuna.Study, FrozenTrial], None]
 
 
-def runs_dir() -> Path:
-    """Where studies keep their files: `$AUTOML_RUNS_DIR`, else `./runs`."""
-    return Path(os.environ.get(RUNS_DIR_ENV, "runs"))
+def run_study(
+    spec: Spec,
+    catalog: Catalog,
+    *,
+    budget: int,
+    timeout: float | None,
+    storage: str | None,
+    verbose: int = 0,
+    seed_offset: int = 0,
+    progress: bool = False,
+    label: str = "",
+) -> tuple[optuna.Study, LoopOutcome]:
+    """Run trials of `spec`'s study in this process until the budget is used, the time is up,
+    a signal stops it or `study.recycle_after` trials ran.
 
-
-def study_dir(spec: Spec) -> Path:
-    """`runs/<study name>/`: the journal file and the trial checkpoints."""
-    return runs_dir() / spec.study.name
-
-
-def checkpoint_path(spec: Spec, trial_number: int) -> Path:
-    """Where the model of a finished trial is kept (only the top `keep_checkpoints`)."""
-    return study_dir(spec) / "trials" / f"{trial_number:05d}" / "model.keras"
-
-
-def open_storage(spec: Spec, storage: str | None = None) -> optuna.storages.BaseStorage | str:
-    """The storage given on the command line, in the YAML file, or the default journal file."""
-    url = storage or spec.study.storage
-    if url and "://" in url:
-        if url.startswith(("postgresql", "mysql")):
-            # heartbeats: a dead worker's trial is failed after the grace period and retried
-            from automl.workers import rdb_storage
-
-            return rdb_storage(url)
-        return url
-    path = Path(url) if url else study_dir(spec) / "journal.log"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
-
-    return JournalStorage(JournalFileBackend(str(path)))
-
-
-def make_sampler(spec: Spec, seed_offset: int = 0) -> optuna.samplers.BaseSampler:
-    """The sampler named in the spec, seeded with `study.seed` unless its options set a seed."""
-    options = dict(spec.study.sampler.options)
-    name = spec.study.sampler.name
-    if spec.study.seed is not None and name != "grid":
-        options.setdefault("seed", spec.study.seed + seed_offset)
-    if name == "gp":
-        import importlib.util
-
-        if importlib.util.find_spec("torch") is None:
-            raise AutoMLError(
-                "sampler 'gp' needs a package that is not installed: Optuna's GPSampler runs on "
-                "PyTorch (pip install torch); or choose tpe, random, grid, cmaes or qmc"
-            )
+    Args:
+        spec: the search space.
+        catalog: the plugins' registries and hooks.
+        budget: total trials of the study (all workers together).
+        timeout: seconds for this run; `None` for no limit.
+        storage: the storage URL or journal path given instead of `study.storage`.
+        verbose: Keras fit verbosity. Defaults to `0`.
+        seed_offset: added to the sampler's seed (each worker samples differently).
+            Defaults to `0`.
+        progress: show the progress bar. Defaults to `False`.
+        label: put before each "trial N failed" line (a worker's name). Defaults to `""`.
+    """
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials get one line each
+    study = open_study(spec, storage, seed_offset=seed_offset)
+    splits = prepare_data(spec, catalog)
+    objective = make_objective(spec, splits, catalog, storage, verbose)
+    hooks = LifecycleHooks(catalog)  # a failing on_trial_end / on_study_* hook warns, naming it
+    done = len(counted_trials(study))
+    bar = Progress(budget, done, study, progress and done < budget)
+    outcome = LoopOutcome()
+    hooks.on_study_start(study=study, spec=spec)
     try:
-        if name == "grid":
-            options.setdefault("seed", spec.study.seed)
-            return optuna.samplers.GridSampler(grid_search_space(spec), **options)
-        cls = {
-            "tpe": optuna.samplers.TPESampler,
-            "random": optuna.samplers.RandomSampler,
-            "cmaes": optuna.samplers.CmaEsSampler,
-            "gp": optuna.samplers.GPSampler,
-            "qmc": optuna.samplers.QMCSampler,
-        }[name]
-        return cls(**options)
-    except (ImportError, ModuleNotFoundError) as exc:
-        raise AutoMLError(f"sampler {name!r} needs a package that is not installed: {exc}") from exc
-    except (TypeError, ValueError) as exc:
-        raise AutoMLError(f"sampler {name!r}: {exc}") from exc
-
-
-def make_pruner(spec: Spec) -> optuna.pruners.BasePruner:
-    """The pruner named in the spec."""
-    name, options = spec.study.pruner.name, dict(spec.study.pruner.options)
-    classes = {
-        "none": optuna.pruners.NopPruner,
-        "median": optuna.pruners.MedianPruner,
-        "percentile": optuna.pruners.PercentilePruner,
-        "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
-        "hyperband": optuna.pruners.HyperbandPruner,
-        "threshold": optuna.pruners.ThresholdPruner,
-    }
-    if name == "patient":
-        options.setdefault("wrapped_pruner", optuna.pruners.MedianPruner())
-        return optuna.pruners.PatientPruner(**options)
-    if name == "median":
-        options.setdefault("n_warmup_steps", 2)
-    try:
-        return classes[name](**options)
-    except (TypeError, ValueError) as exc:
-        raise AutoMLError(f"pruner {name!r}: {exc}") from exc
-
-
-def open_study(
-    spec: Spec, storage: str | None = None, create: bool = True, seed_offset: int = 0
-) -> optuna.Study:
-    """Create the study or resume it; a search space changed since it began is refused."""
-    store = open_storage(spec, storage)
-    if create and not isinstance(store, str):
-        # a resumed (or parallel) run must not replay the random sequence of the first run
-        seed_offset += _existing_trials(store, spec.study.name)
-    sampler, pruner = make_sampler(spec, seed_offset), make_pruner(spec)
-    if not create:
-        try:
-            return optuna.load_study(
-                study_name=spec.study.name, storage=store, sampler=sampler, pruner=pruner
+        with handle_signals():
+            outcome = run_trials(
+                study,
+                spec,
+                objective,
+                budget,
+                timeout=timeout,
+                max_trials=spec.study.recycle_after,
+                callbacks=[_after_trial(spec, hooks, bar, label), bar],
+                storage=storage,
             )
-        except KeyError:
-            raise StudyError(
-                f"no study named {spec.study.name!r} in the storage yet: run `automl tune` first"
-            ) from None
-    study = optuna.create_study(
-        study_name=spec.study.name,
-        storage=store,
-        sampler=sampler,
-        pruner=pruner,
-        direction=spec.study.direction,
-        load_if_exists=True,
-    )
-    old_hash = study.user_attrs.get(SPACE_HASH_ATTR)
-    if old_hash is None:
-        study.set_user_attr(SPACE_HASH_ATTR, spec.space_hash)
-        study.set_user_attr(SPACE_ATTR, spec.space)
-        study.set_user_attr("metric", spec.study.metric)
-    elif old_hash != spec.space_hash:
-        changes = diff_spaces(study.user_attrs.get(SPACE_ATTR, {}), spec.space)
-        listing = "\n".join(f"  - {c}" for c in changes[:20]) or "  (details unavailable)"
-        raise StudyError(
-            f"the search space of study {spec.study.name!r} changed since it began:\n{listing}\n"
-            "Finished trials would not be comparable. Give the study a new `study.name`, "
-            "or delete its storage to start over."
-        )
-    return study
+    except KeyboardInterrupt:
+        outcome.interrupted = True
+    finally:
+        bar.close()
+        hooks.on_study_end(study=study)
+    return study, outcome
 
 
-def _existing_trials(store: optuna.storages.BaseStorage, name: str) -> int:
-    try:
-        study_id = store.get_study_id_from_name(name)
-    except KeyError:
-        return 0
-    return len(store.get_all_trials(study_id, deepcopy=False))
+def _after_trial(spec: Spec, hooks: LifecycleHooks, bar: Progress, label: str) -> Callback:
+    """The callback after each trial: prune the checkpoints, show why the trial failed (unless
+    the user interrupted it), call the plugins' `on_trial_end`."""
 
+    def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
+        prune_checkpoints(study, spec)
+        if trial.state == TrialState.FAIL and not trial.user_attrs.get("interrupted"):
+            reason = trial.user_attrs.get("fail_reason", "?")
+            bar.write(f"{label}trial {trial.number} failed: {reason}")
+        hooks.on_trial_end(trial=trial)
 
-def counted_trials(study: optuna.Study) -> list[FrozenTrial]:
-    """Trials that count toward the budget: finished ones, except those stopped by Ctrl-C
-    and those of dead workers that were retried as new trials."""
-    from automl.workers import retried_numbers
-
-    trials = study.get_trials(deepcopy=False)
-    retried = retried_numbers(trials)
-    return [
-        t
-        for t in trials
-        if t.state in FINISHED and not t.user_attrs.get("interrupted") and t.number not in retried
-    ]
-
-
-def load_splits(spec: Spec, catalog: Catalog) -> Splits:
-    """Load the data set and split it (seeded: every run and worker gets the same split)."""
-    from automl.trial import blame
-
-    with blame(catalog, "data_source", spec.data.source) as source:
-        dataset = source.load(**spec.data.source_params)
-    return split_dataset(
-        dataset,
-        validation=spec.data.validation,
-        test=spec.data.test,
-        seed=spec.study.seed,
-        stratify=spec.data.stratify,
-        limit=spec.data.limit,
-        task=spec.data.task,
-    )
-
-
-def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
-    """Metric and components must fit the task found in the data (when the file could not say)."""
-    if spec.task is not None:
-        return
-    metric = catalog["metric"].get(spec.study.metric)
-    problems = []
-    if task not in metric.tasks:
-        problems.append(f"metric {spec.study.metric!r} does not fit the {task} task of the data")
-    for slot in spec.slots:
-        for option in slot.options:
-            if task not in catalog[slot.kind].get(option.name).tasks:
-                problems.append(
-                    f"{slot.key}: {option.name!r} does not fit the {task} task of the data"
-                )
-    if problems:
-        raise AutoMLError("; ".join(problems))
-
-
-@dataclass
-class TuneResult:
-    """What `tune` returns: the study and the rows of its leaderboard."""
-
-    study: optuna.Study
-    spec: Spec
-    leaderboard: list[dict[str, Any]] = field(default_factory=list)
-    interrupted: bool = False
-
-    @property
-    def best_trial(self) -> FrozenTrial | None:
-        """The best complete trial, if any."""
-        complete = [t for t in self.study.trials if t.state == TrialState.COMPLETE]
-        if not complete:
-            return None
-        return self.study.best_trial
-
-
-class _Objective:
-    """The Optuna objective: sample, run the trial, keep its checkpoint, record why it failed."""
-
-    def __init__(self, spec: Spec, splits: Splits, catalog: Catalog, verbose: int = 0) -> None:
-        self.spec, self.splits, self.catalog, self.verbose = spec, splits, catalog, verbose
-        self.hook = catalog.hooks  # an exception in a plugin's hook fails the trial, naming it
-
-    def __call__(self, trial: optuna.Trial) -> float:
-        from automl.trial import run_trial
-
-        try:
-            config = sample_config(trial, self.spec)
-            trial.set_user_attr("config", config)
-            self.hook.on_trial_start(trial=trial, config=config)
-            result = run_trial(
-                config, self.spec, self.splits, self.catalog, trial, self.hook, self.verbose
-            )
-        except optuna.TrialPruned as exc:
-            trial.set_user_attr("epochs", _reported_epochs(trial))
-            trial.set_user_attr("pruned_reason", str(exc))
-            raise
-        except KeyboardInterrupt:
-            trial.set_user_attr("interrupted", True)
-            trial.set_user_attr("fail_reason", "interrupted by the user (Ctrl-C)")
-            raise
-        except Exception as exc:
-            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
-            raise
-        trial.set_user_attr("epochs", result.epochs)
-        trial.set_user_attr("best_epoch", result.best_epoch)
-        trial.set_user_attr("train_seconds", round(result.duration, 3))
-        if _ranks_in_top(trial.study, self.spec, result.score):
-            path = checkpoint_path(self.spec, trial.number)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            result.model.save(path)
-        return result.score
-
-
-def _ranks_in_top(study: optuna.Study, spec: Spec, score: float) -> bool:
-    """Whether a new score would enter the top `keep_checkpoints` (else its model is not saved)."""
-    top = ranked(study, spec.study.direction)[: spec.study.keep_checkpoints]
-    if len(top) < spec.study.keep_checkpoints:
-        return True
-    worst = top[-1].value
-    return score > worst if spec.study.direction == "maximize" else score < worst
-
-
-def _reported_epochs(trial: optuna.Trial) -> int:
-    frozen = trial.study._storage.get_trial(trial._trial_id)
-    return len(frozen.intermediate_values)
-
-
-def prune_checkpoints(study: optuna.Study, spec: Spec) -> None:
-    """Keep the checkpoints of the top `keep_checkpoints` trials only (bounded disk use)."""
-    keep = {t.number for t in ranked(study, spec.study.direction)[: spec.study.keep_checkpoints]}
-    # another worker may be saving the checkpoint of a trial it has not told yet
-    keep |= {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-    trials_dir = study_dir(spec) / "trials"
-    if not trials_dir.exists():
-        return
-    for child in trials_dir.iterdir():
-        if child.name.isdigit() and int(child.name) not in keep:
-            shutil.rmtree(child, ignore_errors=True)
-
-
-def ranked(study: optuna.Study, direction: str) -> list[FrozenTrial]:
-    """Complete trials, best first."""
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
-    return sorted(complete, key=lambda t: t.value, reverse=direction == "maximize")
-
-
-def leaderboard(study: optuna.Study, direction: str) -> list[dict[str, Any]]:
-    """Rows: complete trials by score, then pruned, then failed (with the reason)."""
-    from automl.workers import retried_numbers
-
-    rows: list[dict[str, Any]] = []
-    retried = retried_numbers(study.get_trials(deepcopy=False))
-    others = [
-        t
-        for t in study.get_trials(deepcopy=False)
-        if t.state in (TrialState.PRUNED, TrialState.FAIL)
-    ]
-    for rank, t in enumerate(
-        ranked(study, direction) + sorted(others, key=lambda t: (t.state.name, t.number)), 1
-    ):
-        duration = (
-            (t.datetime_complete - t.datetime_start).total_seconds()
-            if t.datetime_complete and t.datetime_start
-            else None
-        )
-        rows.append(
-            {
-                "rank": rank if t.state == TrialState.COMPLETE else None,
-                "trial": t.number,
-                "score": t.value,
-                "state": t.state.name.lower(),
-                "epochs": t.user_attrs.get("epochs", len(t.intermediate_values) or None),
-                "duration": round(duration, 2) if duration is not None else None,
-                "params": dict(t.params),
-                "reason": _retried_reason(
-                    t.user_attrs.get("fail_reason") or t.user_attrs.get("pruned_reason"),
-                    retried.get(t.number),
-                ),
-            }
-        )
-    return rows
-
-
-def _retried_reason(reason: str | None, retry: int | None) -> str | None:
-    """A dead worker's trial says so, and which trial ran it again."""
-    if retry is None:
-        return reason
-    return f"{reason or 'its worker died (no heartbeat)'}; retried as trial {retry}"
-
-
-def format_leaderboard(rows: list[dict[str, Any]], metric: str, top: int | None = None) -> str:
-    """A plain-text table of the leaderboard."""
-    if top is not None:
-        rows = rows[:top]
-    if not rows:
-        return "(no finished trials yet)"
-    header = ["rank", "trial", metric, "state", "epochs", "time", "parameters"]
-    table = [header]
-    for r in rows:
-        params = " ".join(f"{k}={_short(v)}" for k, v in r["params"].items())
-        if r["state"] == "fail" and r.get("reason"):
-            params = f"{params}  [{r['reason'][:120]}]".strip()
-        table.append(
-            [
-                str(r["rank"] or "-"),
-                str(r["trial"]),
-                f"{r['score']:.4f}" if r["score"] is not None else "-",
-                r["state"],
-                str(r["epochs"] or "-"),
-                f"{r['duration']:.1f}s" if r["duration"] is not None else "-",
-                params,
-            ]
-        )
-    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
-        for row in table
-    ]
-    return "\n".join(line.rstrip() for line in lines)
-
-
-def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
-
-
-class _Progress:
-    """A tqdm bar over trials: done/pruned/failed, best so far, elapsed and remaining."""
-
-    def __init__(self, total: int, initial: int, study: optuna.Study, enabled: bool) -> None:
-        self.study = study
-        self.bar = None
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(
-                total=total, initial=min(initial, total), unit="trial", dynamic_ncols=True
-            )
-            self.refresh()
-
-    def refresh(self) -> None:
-        if self.bar is None:
-            return
-        counts = {s: 0 for s in FINISHED}
-        for t in self.study.get_trials(deepcopy=False, states=FINISHED):
-            counts[t.state] += 1
-        best = None
-        with contextlib.suppress(ValueError):
-            best = self.study.best_value
-        self.bar.set_postfix(
-            done=counts[TrialState.COMPLETE],
-            pruned=counts[TrialState.PRUNED],
-            failed=counts[TrialState.FAIL],
-            best=f"{best:.4f}" if best is not None else "-",
-        )
-
-    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-            self.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def write(self, message: str) -> None:
-        """Print a line without breaking the bar."""
-        if self.bar is not None:
-            self.bar.write(message)
-        else:
-            print(message, file=sys.stderr)
+    return after_trial
 
 
 def tune(
@@ -460,67 +134,71 @@ def tune(
     spec = space if isinstance(space, Spec) else load_spec(space, plugins)
     catalog = spec.catalog
     assert catalog is not None
-    # failed trials are reported in one line each (and in the leaderboard), not as tracebacks
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
-
-    if jobs != 1 or spec.study.recycle_after:
-        from automl.workers import supervise
-
-        started = time.monotonic()
-        result = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
-        return _finish(result, budget, started, print_leaderboard)
-    study = open_study(spec, storage)
-    splits = load_splits(spec, catalog)
-    check_task(spec, catalog, splits.task)
-    hook = catalog.hooks  # a plugin's failing on_trial_end/on_study_* hook warns, naming it
-    done = len(counted_trials(study))
-    remaining = max(0, budget - done)
-    result = TuneResult(study, spec)
-    bar = _Progress(budget, done, study, progress and remaining > 0)
-
-    def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
-        prune_checkpoints(study, spec)
-        if trial.state == TrialState.FAIL and not trial.user_attrs.get("interrupted"):
-            bar.write(f"trial {trial.number} failed: {trial.user_attrs.get('fail_reason', '?')}")
-        hook.on_trial_end(trial=trial)
-
-    hook.on_study_start(study=study, spec=spec)
     started = time.monotonic()
-    try:
-        if remaining > 0:
-            # ask/tell under a study-wide lock: the budget stays exact with other workers
-            from automl.workers import IsolatedObjective, handle_signals, run_trials
-
-            objective: Any = (
-                IsolatedObjective(spec, storage, verbose)
-                if spec.study.isolation == "process"
-                else _Objective(spec, splits, catalog, verbose)
-            )
-            with handle_signals():
-                outcome = run_trials(
-                    study,
-                    spec,
-                    objective,
-                    budget,
-                    timeout=run_timeout,
-                    callbacks=[after_trial, bar],
-                    storage=storage,
-                )
-            result.interrupted = outcome.interrupted
-    except KeyboardInterrupt:
-        result.interrupted = True
-    finally:
-        bar.close()
-        hook.on_study_end(study=study)
+    if jobs != 1 or spec.study.recycle_after:
+        result = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
+    else:
+        study, outcome = run_study(
+            spec,
+            catalog,
+            budget=budget,
+            timeout=run_timeout,
+            storage=storage,
+            verbose=verbose,
+            progress=progress,
+        )
+        result = TuneResult(study, spec, interrupted=outcome.interrupted)
     return _finish(result, budget, started, print_leaderboard)
+
+
+def work(
+    spec: Spec,
+    trials: int | None = None,
+    timeout: float | None = None,
+    storage: str | None = None,
+    index: int = 0,
+    verbose: int = 0,
+) -> LoopOutcome:
+    """One worker of a shared study (`automl worker`): run trials until the budget is used.
+
+    Args:
+        spec: the loaded search space.
+        trials: total budget of the study (all workers). Defaults to `study.trials`.
+        timeout: seconds for this worker. Defaults to `study.timeout`.
+        storage: the shared storage URL. Defaults to the spec's, else the journal file.
+        index: this worker's number; offsets the sampler seed so workers sample differently
+            (on a database storage the host name offsets it too, for workers on other machines).
+        verbose: Keras fit verbosity.
+    """
+    catalog = spec.catalog
+    assert catalog is not None
+    _, outcome = run_study(
+        spec,
+        catalog,
+        budget=trials if trials is not None else spec.study.trials,
+        timeout=timeout if timeout is not None else spec.study.timeout,
+        storage=storage,
+        verbose=verbose,
+        seed_offset=worker_seed_offset(index, storage or spec.study.storage),
+        label=f"[{worker_name()}] ",
+    )
+    return outcome
+
+
+def worker_seed_offset(index: int, url: str | None) -> int:
+    """1000 x the worker's index, plus a per-host offset on a database other machines share."""
+    offset = 1000 * index
+    if url and "://" in url and not url.startswith("sqlite"):
+        offset += 1_000_000 * (zlib.crc32(socket.gethostname().encode()) % 1000)
+    return offset
 
 
 def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: bool) -> TuneResult:
     """Fill in the leaderboard and print it (with the trial count and the time of this run)."""
     study, spec = result.study, result.spec
-    result.leaderboard = leaderboard(study, spec.study.direction)
+    result.leaderboard = leaderboard(study)
     if print_leaderboard:
         elapsed = time.monotonic() - started
         note = " (interrupted: run the same command again to resume)" if result.interrupted else ""
@@ -532,6 +210,4 @@ def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: 
     return result
 
 
-def trials_json(rows: list[dict[str, Any]]) -> str:
-    """The leaderboard as JSON, for `automl trials --json`."""
-    return json.dumps(rows, indent=2, default=str)
+__all__ = ["run_study", "tune", "work", "worker_seed_offset"]

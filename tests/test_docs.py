@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from automl import hookspecs
-from automl.plugins import hook_names
+from automl.hookspecs import hook_names
 
 REPO = Path(__file__).resolve().parents[1]
 GUIDE = REPO / "docs" / "plugins.md"

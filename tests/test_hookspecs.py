@@ -8,7 +8,7 @@ import pluggy
 import pytest
 
 from automl import hookspecs
-from automl.plugins import hook_names
+from automl.hookspecs import hook_names
 
 PINNED: dict[str, tuple[str, ...]] = {
     "register_data_sources": ("register",),

@@ -7,6 +7,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # builds and pip-installs a package
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -31,6 +35,7 @@ def test_wheel_and_non_editable_install(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "automl_plugins/models.py" in names
     assert "automl/hookspecs.py" in names
+    assert "automl/plugins/__init__.py" in names and "automl/testing/__init__.py" in names
     assert not any(name.startswith("plugins/") for name in names)
 
     target = tmp_path / "site"

@@ -1,7 +1,6 @@
 """Plugin discovery, isolation and control, with real distributions on sys.path and real trials.
 
-Installed plugins are simulated the way pip leaves them: a module plus a `<name>.dist-info` folder
-with `METADATA` and `entry_points.txt`, on a directory added to `sys.path`.
+Installed plugins are simulated the way pip leaves them (see `plugin_util.make_dist`).
 """
 
 from __future__ import annotations
@@ -12,64 +11,18 @@ import warnings
 from pathlib import Path
 
 import pytest
+from plugin_util import GOOD, IRIS_SPACE, LOCAL, fake_site, make_dist
 
 from automl.cli import main
+from automl.describe import describe_plugins, format_plugins
 from automl.errors import PluginError, SpecError
-from automl.plugins import describe_plugins, format_plugins, load_catalog
-
-IRIS_SPACE = """
-study: {{name: {name}, metric: accuracy, trials: 2, sampler: random, pruner: none, seed: 0}}
-data: {{source: {{sklearn: {{name: iris}}}}, validation: 0.3, test: 0.0}}
-training: {{epochs: 1, batch_size: 32}}
-{extra}
-model: {model}
-loss: crossentropy
-optimizer: adam
-"""
-
-
-def make_dist(root: Path, dist: str, ep_name: str, module: str, source: str) -> Path:
-    """Write an installed-looking distribution whose entry point `ep_name` is `module`."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-0.3.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.3.1\n")
-    (info / "entry_points.txt").write_text(f"[automl]\n{ep_name} = {module}\n")
-    return root
+from automl.plugins import load_catalog
 
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh directory on sys.path for fake installed distributions."""
-    root = tmp_path / "site"
-    root.mkdir()
-    monkeypatch.syspath_prepend(str(root))
-    monkeypatch.delenv("AUTOML_DISABLE_PLUGINS", raising=False)
-    monkeypatch.delenv("AUTOML_NO_ENTRY_POINTS", raising=False)
-    return root
-
-
-GOOD = """
-from automl import BaseLoss, hookimpl, float_param
-
-class Squared(BaseLoss):
-    name = "{name}"
-    help = "Squared error under another name."
-    tasks = ("regression",)
-    params = (float_param("scale", 1.0, "Multiplier.", low=0.5, high=2.0),)
-
-    def build(self, task, n_classes, **params):
-        return "mse"
-
-@hookimpl
-def register_losses(register):
-    register(Squared())
-
-@hookimpl
-def on_study_end(study):
-    pass
-"""
+    return fake_site(tmp_path, monkeypatch)
 
 
 # ------------------------------------------------------------------------------ discovery
@@ -122,6 +75,25 @@ def test_a_builtin_can_be_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOML_DISABLE_PLUGINS", "automl_plugins.optimizers")
     catalog = load_catalog(entry_points=False)
     assert len(catalog["optimizer"]) == 0 and len(catalog["loss"]) > 0
+
+
+def test_disabled_plugins_are_blocked_in_pluggy_and_never_imported(
+    site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    make_dist(site, "automl-off", "off", "automl_fake_off", "raise ImportError('not imported')")
+    (tmp_path / "tiny_plugin.py").write_text(textwrap.dedent(LOCAL))
+    monkeypatch.setenv("AUTOML_DISABLE_PLUGINS", "automl-off,automl_plugins.metrics,tiny_plugin.py")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the broken module would warn if it were imported
+        catalog = load_catalog([str(tmp_path / "tiny_plugin.py")])
+    assert sorted(catalog.blocked) == ["automl_plugins.metrics", "off", "tiny_plugin.py"]
+    assert all(catalog.pm.is_blocked(name) for name in catalog.blocked)
+    assert not set(catalog.blocked) & set(catalog.plugins)
+    assert len(catalog["metric"]) == 0 and "tiny" not in catalog["model_family"]
+    assert catalog.blocked["off"].distribution == "automl-off"
+    import automl_plugins.metrics as metrics
+
+    assert catalog.pm.register(metrics, name="automl_plugins.metrics") is None  # pluggy refuses
 
 
 # ------------------------------------------------------------------------------ isolation
@@ -232,24 +204,6 @@ def test_installed_plugin_with_bad_hook_arguments_is_skipped(site: Path) -> None
 
 
 # ------------------------------------------------------------------------------ local plugins
-LOCAL = """
-from automl import BaseModelFamily, hookimpl, int_param
-
-class Tiny(BaseModelFamily):
-    name = "tiny"
-    help = "One Dense layer."
-    params = (int_param("units", 8, "Units.", low=4, high=16),)
-
-    def build(self, inputs, ctx, **params):
-        import keras
-        return ctx.activate(keras.layers.Dense(params["units"])(inputs))
-
-@hookimpl
-def register_model_families(register):
-    register(Tiny())
-"""
-
-
 def test_local_plugin_from_cli_option_and_from_yaml(write_space, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from automl.spec import load_spec
 
@@ -320,6 +274,19 @@ def test_missing_local_plugin(tmp_path: Path) -> None:
         match=r"plugin module 'automl_no_such_module' failed to import: ModuleNotFoundError",
     ):
         load_catalog(["automl_no_such_module"], entry_points=False)
+
+
+def test_plugin_error_raised_on_import_is_shown_as_its_message(tmp_path: Path) -> None:
+    (tmp_path / "needs_extra.py").write_text(
+        "from automl.errors import PluginError\n"
+        "raise PluginError(\"the tracker needs mlflow: pip install 'automl-keras[mlflow]'\")\n"
+    )
+    with pytest.raises(PluginError) as info:
+        load_catalog([str(tmp_path / "needs_extra.py")], entry_points=False)
+    assert str(info.value) == (
+        f"plugin file {tmp_path / 'needs_extra.py'} failed to import: "
+        "the tracker needs mlflow: pip install 'automl-keras[mlflow]'"
+    )
 
 
 # ------------------------------------------------------------------------------ trials
@@ -409,181 +376,3 @@ def test_code_that_raises_during_fit_is_blamed_on_its_own_plugin(
         "TrialFailed: plugin 'exploding.py' raised ValueError: exploding loss (inside the model "
         "family 'mlp' of plugin 'automl_plugins.models')"
     )
-
-
-BUGGY_HOOKS = """
-from automl import hookimpl
-
-@hookimpl
-def on_epoch_end(trial, epoch, logs):
-    if trial.number == 0:
-        raise ValueError("logger lost its connection")
-
-@hookimpl
-def on_trial_end(trial):
-    raise OSError("disk full")
-"""
-
-
-def test_lifecycle_hook_that_raises_is_named_and_the_study_goes_on(
-    write_space, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
-    from automl.study import tune
-
-    (tmp_path / "buggy_hooks.py").write_text(textwrap.dedent(BUGGY_HOOKS))
-    path = write_space(
-        IRIS_SPACE.format(name="hooks", extra="plugins: [buggy_hooks.py]", model="mlp")
-    )
-    with pytest.warns(
-        RuntimeWarning,
-        match=r"plugin 'buggy_hooks.py' \(local .*\) raised in on_trial_end: OSError: disk full",
-    ):
-        result = tune(str(path), trials=2, progress=False)
-    states = {row["trial"]: (row["state"], row["reason"]) for row in result.leaderboard}
-    assert states[1] == ("complete", None)
-    state, reason = states[0]
-    assert state == "fail"
-    assert reason.startswith("TrialFailed: plugin 'buggy_hooks.py' (local ")
-    assert reason.endswith("raised in on_epoch_end: ValueError: logger lost its connection")
-
-
-# ------------------------------------------------------------------------------ automl plugins
-def test_cli_plugins_json_lists_every_plugin_with_components(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    (tmp_path / "tiny_plugin.py").write_text(textwrap.dedent(LOCAL))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        assert main(["plugins", "--json", "--plugin", str(tmp_path / "tiny_plugin.py")]) == 0
-    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
-    assert rows["tiny_plugin.py"]["source"] == "local"
-    assert rows["tiny_plugin.py"]["hooks"] == ["register_model_families"]
-    (tiny,) = rows["tiny_plugin.py"]["components"]
-    assert tiny["kind"] == "model_family" and tiny["params"][0]["range"] == {"low": 4, "high": 16}
-    mlp = next(c for c in rows["automl_plugins.models"]["components"] if c["name"] == "mlp")
-    assert {p["name"] for p in mlp["params"]} >= {"layers", "units"}
-    metric = next(
-        c for c in rows["automl_plugins.metrics"]["components"] if c["name"] == "accuracy"
-    )
-    assert metric["direction"] == "maximize"
-
-    assert main(["plugins", "--plugin", str(tmp_path / "tiny_plugin.py")]) == 0
-    text = capsys.readouterr().out
-    assert "tiny_plugin.py  [local]" in text
-    assert "model family tiny: One Dense layer." in text
-    assert "units  int         default 8         search 4..16" in text
-
-
-# ------------------------------------------------------------------------------ automl.testing
-def _builtin_components() -> list[object]:
-    catalog = load_catalog(entry_points=False)
-    params = []
-    for registry in catalog.registries.values():
-        for component in registry:
-            params.append(pytest.param(component, id=f"{component.kind}:{component.name}"))
-    return params
-
-
-@pytest.mark.parametrize("component", _builtin_components())
-def test_builtin_components_pass_the_contract(component) -> None:  # type: ignore[no-untyped-def]
-    from automl.testing import check_component
-
-    data_params = {"name": "iris"} if component.name == "sklearn" else None
-    check_component(component, data_params=data_params)
-
-
-def test_contract_rejects_unregistered_keras_class() -> None:
-    import keras
-
-    from automl import BaseModelFamily
-    from automl.testing import ContractError, check_component
-
-    class Doubler(keras.layers.Layer):  # not registered: cannot reload from model.keras
-        def call(self, x):  # type: ignore[no-untyped-def]
-            return x * 2.0
-
-    class Unsaveable(BaseModelFamily):
-        name = "unsaveable"
-        help = "Uses an unregistered custom layer."
-
-        def build(self, inputs, ctx, **params):  # type: ignore[no-untyped-def]
-            return Doubler()(keras.layers.Dense(3)(inputs))
-
-    with pytest.raises(
-        ContractError,
-        match=r"model_family 'unsaveable': a model with its layers does not reload from a \.keras "
-        r"file; register custom Keras classes with keras\.saving\.register_keras_serializable",
-    ):
-        check_component(Unsaveable())
-
-
-@pytest.mark.parametrize(
-    ("attrs", "message"),
-    [
-        ({"name": "my.metric"}, r"expected a name of letters, digits.*Received: name='my.metric'"),
-        ({"help": ""}, r"expected a one-line `help`"),
-        ({"direction": "up"}, r"expected direction 'maximize' or 'minimize'\. Received: 'up'"),
-        ({"tasks": ("ranking",)}, r"expected `tasks` to be a non-empty subset"),
-        (
-            {"params": ("float_param('t', 2.0, 'Threshold.', bounds=(0, 1))",)},
-            r"parameter 't': the default value is invalid: expected a value in \[0, 1\], got 2\.0",
-        ),
-        (
-            {"params": ("float_param('t', 0.5, 'Threshold.', low=0.9, high=0.1)",)},
-            r"parameter 't': `low <= high` must hold, but got \(low=0\.9, high=0\.1\)",
-        ),
-        (
-            {"params": ("int_param('k', 3, 'K.', low=1, high=20, bounds=(1, 10))",)},
-            r"parameter 'k': the default range leaves the bounds: "
-            r"expected a value in \[1, 10\], got 20",
-        ),
-        ({"inverted": True}, r"expected perfect predictions to score at least as well as random"),
-    ],
-    ids=["name", "help", "direction", "tasks", "default", "range", "bounds", "behaviour"],
-)
-def test_contract_rejects_bad_declarations(attrs: dict[str, object], message: str) -> None:
-    import numpy as np
-
-    from automl import BaseMetric, float_param, int_param
-    from automl.testing import ContractError, check_component
-
-    namespace = {"float_param": float_param, "int_param": int_param}
-    inverted = bool(attrs.pop("inverted", False))
-    if "params" in attrs:
-        attrs["params"] = tuple(eval(p, namespace) for p in attrs["params"])  # type: ignore[union-attr]
-
-    class Acc(BaseMetric):
-        name = "acc"
-        help = "Accuracy."
-        tasks = ("multiclass",)
-
-        def score(self, y_true, y_pred):  # type: ignore[no-untyped-def]
-            hit = float(np.mean(np.argmax(y_pred, axis=1) == y_true))
-            return 1.0 - hit if inverted else hit
-
-    for key, value in attrs.items():
-        setattr(Acc, key, value)
-    with pytest.raises(ContractError, match=message):
-        check_component(Acc())
-
-
-def test_contract_helpers_collect_and_parametrize(tmp_path: Path) -> None:
-    from automl.testing import (
-        check_plugin_hooks,
-        collect_components,
-        param_sets,
-        parametrize_components,
-    )
-
-    (tmp_path / "tiny_plugin.py").write_text(textwrap.dedent(LOCAL))
-    plugin = str(tmp_path / "tiny_plugin.py")
-    assert check_plugin_hooks(plugin) == ["register_model_families"]
-    (tiny,) = collect_components(plugin)
-    assert param_sets(tiny) == [{"units": 8}, {"units": 4}, {"units": 16}]
-    mark = parametrize_components(plugin)
-    assert mark.args[0] == "component" and mark.kwargs["ids"] == ["model_family:tiny"]
-    (tmp_path / "typo.py").write_text(
-        "from automl import hookimpl\n@hookimpl\ndef on_study_ended(study): pass\n"
-    )
-    with pytest.raises(PluginError, match="did you mean 'on_study_end'"):
-        check_plugin_hooks(str(tmp_path / "typo.py"))

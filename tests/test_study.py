@@ -12,7 +12,9 @@ import pytest
 from optuna.trial import TrialState
 
 from automl.errors import StudyError
-from automl.study import checkpoint_path, counted_trials, tune
+from automl.parallel import counted_trials
+from automl.storage import checkpoint_path
+from automl.study import tune, worker_seed_offset
 
 DIGITS = """
 study: {name: e2e, metric: accuracy, trials: 2, seed: 0, sampler: random}
@@ -60,10 +62,11 @@ def test_tune_end_to_end_ranks_and_keeps_checkpoints(write_space, runs_dir: Path
     result = tune(path, progress=False)
     trials = result.study.trials
     assert [t.state for t in trials] == [TrialState.COMPLETE, TrialState.COMPLETE]
-    assert all(0.0 <= t.value <= 1.0 for t in trials)
+    assert all(0.0 <= t.value <= 1.0 for t in trials)  # type: ignore[operator]
     assert (runs_dir / "e2e" / "journal.log").exists()
     assert [row["trial"] for row in result.leaderboard] == [
-        t.number for t in sorted(trials, key=lambda t: -t.value)
+        t.number
+        for t in sorted(trials, key=lambda t: -t.value)  # type: ignore[operator]
     ]
     best = result.best_trial
     assert best is not None and checkpoint_path(result.spec, best.number).exists()
@@ -73,10 +76,10 @@ def test_tune_end_to_end_ranks_and_keeps_checkpoints(write_space, runs_dir: Path
     # the score is the metric on the validation split, recomputed from the kept model
     import keras
 
-    from automl.study import load_splits
+    from automl.objective import load_splits
     from automl.trial import predict_output
 
-    splits = load_splits(result.spec, result.spec.catalog)
+    splits = load_splits(result.spec, result.spec.catalog)  # type: ignore[arg-type]
     model = keras.saving.load_model(checkpoint_path(result.spec, best.number))
     labels = np.argmax(predict_output(model, splits.x_val, splits.task), axis=1)
     assert best.value == pytest.approx(float(np.mean(labels == splits.y_val)))
@@ -154,6 +157,7 @@ def test_interrupt_marks_trial_and_resume_completes(write_space, tmp_path: Path)
     assert len(counted_trials(resumed.study)) == 3
 
 
+@pytest.mark.slow  # three CLI processes, each importing TensorFlow
 def test_cli_tune_trials_and_export(write_space, tmp_path: Path) -> None:
     path = write_space(DIGITS)
     env_cmd = [sys.executable, "-m", "automl.cli"]
@@ -179,11 +183,11 @@ def test_cli_tune_trials_and_export(write_space, tmp_path: Path) -> None:
     # the exported model takes raw inputs and reloads with the same predictions
     import keras
 
+    from automl.objective import load_splits
     from automl.spec import load_spec
-    from automl.study import load_splits
 
     spec = load_spec(path)
-    splits = load_splits(spec, spec.catalog)
+    splits = load_splits(spec, spec.catalog)  # type: ignore[arg-type]
     reloaded = keras.saving.load_model(out / "model.keras")
     original = keras.saving.load_model(checkpoint_path(spec, card["trial"]))
     np.testing.assert_allclose(
@@ -211,45 +215,12 @@ def test_shipped_issue2_spaces_run(name: str, tmp_path: Path) -> None:
     assert trial.state == TrialState.COMPLETE, trial.user_attrs.get("fail_reason")
 
 
-IRIS = """
-study:
-  {{name: samplers, metric: accuracy, trials: 2, seed: 0, sampler: {sampler}, pruner: {pruner}}}
-data: {{source: {{sklearn: {{name: iris}}}}}}
-training: {{epochs: 2, batch_size: 32}}
-model:
-  mlp: {{layers: 1, units: [4, 8], dropout: 0.0}}
-optimizer:
-  adam: {{learning_rate: {{low: 0.001, high: 0.01, step: 0.001}}}}
-"""
+def test_worker_seed_offsets_differ_by_index_and_by_host_on_a_database() -> None:
+    import socket
+    import zlib
 
-
-@pytest.mark.parametrize("sampler", ["tpe", "random", "grid", "cmaes", "qmc", "gp"])
-def test_every_sampler_runs_a_study(sampler: str, write_space) -> None:
-    import importlib.util
-
-    from automl.errors import AutoMLError
-
-    path = write_space(IRIS.format(sampler=sampler, pruner="none"))
-    if sampler == "gp" and importlib.util.find_spec("torch") is None:
-        with pytest.raises(AutoMLError, match="sampler 'gp' needs a package that is not installed"):
-            tune(path, progress=False)
-        return
-    result = tune(path, progress=False)
-    assert [t.state for t in result.study.trials] == [TrialState.COMPLETE] * 2
-    assert type(result.study.sampler).__name__.lower().startswith(sampler[:3])
-
-
-@pytest.mark.parametrize(
-    "pruner", ["none", "median", "percentile", "successive_halving", "hyperband", "patient"]
-)
-def test_every_pruner_runs_a_study(pruner: str, write_space) -> None:
-    options = {
-        "percentile": "{percentile: {percentile: 25.0}}",
-        "patient": "{patient: {patience: 1}}",
-    }
-    result = tune(
-        write_space(IRIS.format(sampler="random", pruner=options.get(pruner, pruner))),
-        progress=False,
-    )
-    assert len(result.study.trials) == 2
-    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in result.study.trials)
+    assert worker_seed_offset(0, None) == 0
+    assert worker_seed_offset(3, "runs/x/journal.log") == 3000
+    assert worker_seed_offset(2, "sqlite:///x.db") == 2000  # one machine: no host offset
+    host = 1_000_000 * (zlib.crc32(socket.gethostname().encode()) % 1000)
+    assert worker_seed_offset(2, "postgresql://db/x") == 2000 + host

@@ -23,6 +23,8 @@ from automl.cli import main
 from automl.errors import SpecError
 from automl.plugins import load_catalog
 
+pytestmark = pytest.mark.slow  # builds and pip-installs a package
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "automl-resmlp"
 
@@ -145,8 +147,9 @@ def test_two_trials_export_and_reload(site: Path, tmp_path: Path, runs_dir: Path
     from automl_resmlp import SPACE
 
     from automl.export import export_model, load_keras_model
+    from automl.objective import load_splits
     from automl.spec import load_spec
-    from automl.study import load_splits, tune
+    from automl.study import tune
     from automl.trial import predict_output
 
     data = yaml.safe_load(SPACE.read_text())

@@ -126,7 +126,7 @@ def race_worker(url: str, name: str, budget: int) -> int:
     race for the last places of the budget. Returns how many trials it ran."""
     from types import SimpleNamespace
 
-    from automl.workers import run_trials
+    from automl.parallel import run_trials
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     if url.startswith("postgresql"):
@@ -142,7 +142,7 @@ def race_worker(url: str, name: str, budget: int) -> int:
         time.sleep(0.01)
         return trial.suggest_float("x", 0, 1)
 
-    return run_trials(study, spec, objective, budget, storage=url).ran
+    return run_trials(study, spec, objective, budget, storage=url).ran  # type: ignore[arg-type]
 
 
 def race(url: str, name: str, budget: int, workers: int = 4) -> list[int]:
@@ -156,7 +156,7 @@ def race(url: str, name: str, budget: int, workers: int = 4) -> list[int]:
 
 def _storage(url: str) -> optuna.storages.BaseStorage:
     if url.startswith("postgresql"):
-        from automl.workers import database_url
+        from automl.storage import database_url
 
         return optuna.storages.RDBStorage(database_url(url))
     from optuna.storages.journal import JournalFileBackend, JournalStorage
@@ -166,7 +166,7 @@ def _storage(url: str) -> optuna.storages.BaseStorage:
 
 def open_rdb(url: str) -> str:
     """Open the RDB storage of `url` as a worker does; "ok" or the error."""
-    from automl.workers import rdb_storage
+    from automl.storage import rdb_storage
 
     try:
         rdb_storage(url)

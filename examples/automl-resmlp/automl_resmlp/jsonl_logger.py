@@ -19,7 +19,7 @@ _current: dict[str, Any] = {}  # the study being tuned in this process: its name
 
 def log_path(study_name: str) -> Path:
     """Where the lines of `study_name` go."""
-    from automl.study import runs_dir
+    from automl.storage import runs_dir
 
     env = os.environ.get("AUTOML_JSONL")
     return Path(env) if env else runs_dir() / study_name / "trials.jsonl"

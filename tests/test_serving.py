@@ -1,4 +1,4 @@
-"""`automl predict` and `automl.load(DIR)`: CSV, NPZ and image folders, and schema mismatches.
+"""Serving: `automl.load(DIR)`, `automl predict`, the CSV/NPZ/image readers, schema mismatches.
 
 Three tiny studies are tuned and exported once per module: a CSV classifier with categorical
 columns and missing values (the model takes the raw cells), a regression on scikit-learn's
@@ -18,9 +18,9 @@ import pytest
 
 import automl
 from automl.cli import main
-from automl.errors import AutoMLError
+from automl.errors import AutoMLError, InputError, StudyError
 from automl.export import export_model
-from automl.serving import InputError, read_input
+from automl.serving import load_keras_model, read_input
 from automl.study import tune
 
 REPO = Path(__file__).resolve().parents[1]
@@ -322,19 +322,50 @@ def test_load_needs_an_export_directory(tmp_path: Path) -> None:
     assert main(["predict", str(tmp_path), str(tmp_path)]) == 1
 
 
-def test_text_model_exports_keras_and_saved_model_only(churn_model: Path, monkeypatch) -> None:
-    import tensorflow as tf
+def test_csv_without_recorded_names_is_read_by_position(tmp_path: Path) -> None:
+    schema = {"shape": [3], "dtype": "float32"}
+    (tmp_path / "a.csv").write_text("1,2,3\n4,NA,6\n")  # no header line: every line is data
+    x, ids = read_input(tmp_path / "a.csv", schema)
+    np.testing.assert_array_equal(x, np.array([[1, 2, 3], [4, np.nan, 6]], dtype="float32"))
+    assert ids == ["0", "1"]
+    (tmp_path / "b.csv").write_text("a,b,c\n1,2,x\n")
+    with pytest.raises(
+        InputError, match=r"b.csv, line 2, column 'column 2': expected a number. Received: 'x'"
+    ):
+        read_input(tmp_path / "b.csv", schema)
+    (tmp_path / "c.csv").write_text("1,2\n")
+    with pytest.raises(
+        InputError, match=r"c.csv: expected 3 columns as recorded at export. Received: 2 columns"
+    ):
+        read_input(tmp_path / "c.csv", schema)
+    (tmp_path / "d.csv").write_text("a,b,c\n\n")
+    with pytest.raises(InputError, match=r"d.csv has a header but no data rows"):
+        read_input(tmp_path / "d.csv", schema)
 
-    from automl.export import ExportError
 
-    root = churn_model.parent
-    monkeypatch.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
-    out = export_model(str(root / "space.yaml"), root / "sm", formats="saved_model")
-    served = tf.saved_model.load(str(out / "saved_model"))
-    names, data = _read_rows(CHURN)
-    keep = [i for i, n in enumerate(names) if n != "churned"]
-    cells = np.asarray([[r[i] if r[i] != "NA" else "" for i in keep] for r in data[:50]])
-    got = served.serve(tf.constant(cells)).numpy()
-    np.testing.assert_allclose(got, automl.load(out).predict_proba(cells)[:, 1:], atol=1e-6)
-    with pytest.raises(ExportError, match=r"onnx and tflite need numeric inputs.*text"):
-        export_model(str(root / "space.yaml"), root / "bad", formats="all")
+def test_a_missing_custom_class_names_the_plugin_to_install(tmp_path: Path) -> None:
+    import keras
+
+    @keras.saving.register_keras_serializable(package="gone_plugin")
+    class Twice(keras.layers.Layer):
+        def call(self, x: object) -> object:
+            return x * 2  # type: ignore[operator]
+
+    keras.Sequential([keras.Input((2,)), Twice()]).save(tmp_path / "m.keras")
+    keras.saving.get_custom_objects().pop("gone_plugin>Twice")  # as if the plugin were absent
+    card = {
+        "plugins": [
+            {"plugin": "twice", "source": "entry point", "distribution": "automl-twice",
+             "version": "1.2"},
+            {"plugin": "local_twice", "source": "local", "distribution": None, "version": None},
+            {"plugin": "automl_plugins.models", "source": "built-in",
+             "distribution": "automl-keras", "version": "0.1.0"},
+        ]
+    }  # fmt: skip
+    with pytest.raises(
+        StudyError,
+        match=r"m\.keras uses the custom Keras object package 'gone_plugin' that is not "
+        r"registered here: install the plugin that provides it \(automl-twice==1\.2, "
+        r"local_twice\) and make sure it is not disabled",
+    ):
+        load_keras_model(tmp_path / "m.keras", card)

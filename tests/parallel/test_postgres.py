@@ -10,22 +10,16 @@ from pathlib import Path
 import optuna
 import pytest
 from pg_server import postgres_server, postgres_url  # noqa: F401 (fixtures)
-from workers_util import finish, open_rdb, race, start_worker, worker_env, write_space
+from workers_util import finish, start_worker, worker_env, write_space
 
-from automl.study import counted_trials, leaderboard
-from automl.workers import budget_use, database_url, retried_numbers
+from automl.leaderboard import leaderboard
+from automl.parallel import counted_trials
+from automl.storage import database_url, retried_numbers
 
 COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
 
 
-def test_budget_is_exact_when_three_processes_race_on_postgres(postgres_url: str) -> None:  # noqa: F811
-    ran = race(postgres_url, "race", budget=24, workers=3)
-    study = optuna.load_study(study_name="race", storage=database_url(postgres_url))
-    assert sum(ran) == 24
-    assert [t.state for t in study.trials] == [COMPLETE] * 24
-    assert budget_use(study) == (24, 0)
-
-
+@pytest.mark.slow
 def test_three_workers_share_the_budget_one_killed_one_stopped(
     tmp_path: Path,
     postgres_url: str,  # noqa: F811
@@ -51,7 +45,7 @@ def test_three_workers_share_the_budget_one_killed_one_stopped(
             (tmp_path / "go").touch()
             raise AssertionError(f"a worker exited early: {finish(procs)}")
         time.sleep(0.05)
-    first = {}
+    first: dict[int, int] = {}
     for m in sorted(marks.iterdir(), key=lambda m: int(m.name.split("-")[0])):
         first.setdefault(int(m.name.split("-")[1]), int(m.name.split("-")[0]))
     assert set(first) == {p.pid for p in procs}  # all three are in the middle of a trial
@@ -81,25 +75,6 @@ def test_three_workers_share_the_budget_one_killed_one_stopped(
     assert sorted(t.number for t in trials if t.state == FAIL) == sorted(
         [dead.number, interrupted.number]
     )
-
-
-def test_workers_starting_at_once_on_a_fresh_database(postgres_server: str) -> None:  # noqa: F811
-    """Optuna creates the tables when a storage opens; three at once race (a unique violation in
-    pg_type): the workers retry instead of dying."""
-    import multiprocessing
-    import uuid
-
-    import psycopg2
-
-    for _ in range(3):
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        conn = psycopg2.connect(f"{postgres_server}/postgres")
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE {name}")
-        conn.close()
-        with multiprocessing.get_context("spawn").Pool(3) as pool:
-            assert pool.map(open_rdb, [f"{postgres_server}/{name}"] * 3) == ["ok"] * 3
 
 
 def test_server_binaries_are_found_or_the_reason_is_given() -> None:

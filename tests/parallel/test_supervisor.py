@@ -1,60 +1,37 @@
-"""Several worker processes on one machine share one study: exact budget, own seeds, own threads."""
+"""`tune --jobs N`: worker processes share one study (exact budget, own seeds, own threads),
+survive a killed worker, and are replaced after `recycle_after` trials."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 
 import optuna
 import pytest
-from workers_util import journal, race, wait_for_mark, write_space
+from workers_util import journal, wait_for_mark, write_space
 
 from automl.cli import main
-from automl.errors import AutoMLError
-from automl.workers import (
-    budget_use,
-    heartbeat_settings,
-    retried_numbers,
-    thread_env,
-    threads_per_worker,
-)
+from automl.parallel import threads_per_worker, worker_command
+from automl.spec import load_spec
+from automl.storage import retried_numbers
+from automl.study import tune
 
 
-def test_thread_env_caps_every_pool() -> None:
-    env = thread_env(3)
-    assert env["OMP_NUM_THREADS"] == env["TF_NUM_INTRAOP_THREADS"] == env["MKL_NUM_THREADS"] == "3"
-    assert env["TF_NUM_INTEROP_THREADS"] == "2"
-    assert threads_per_worker(10_000) == 1
-    with pytest.raises(AutoMLError, match=r"threads must be >= 1. Received: threads=0"):
-        thread_env(0)
+def test_worker_command(tmp_path: Path) -> None:
+    space = write_space(tmp_path, "cmd", trials=2)
+    spec = load_spec(space, ("json",))  # one --plugin beyond the file's own
+    cmd = worker_command(spec, 6, 12.3456, "sqlite:///s.db", 2, 4, verbose=2)
+    assert cmd == [
+        sys.executable, "-m", "automl.cli", "worker", str(space), "--trials", "6", "--index", "2",
+        "--plugin", "json", "--storage", "sqlite:///s.db", "--timeout", "12.346",
+        "--threads", "4", "-vv",
+    ]  # fmt: skip
 
 
-def test_heartbeat_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert heartbeat_settings() == (10, 30)
-    monkeypatch.setenv("AUTOML_HEARTBEAT_INTERVAL", "5")
-    monkeypatch.setenv("AUTOML_GRACE_PERIOD", "5")
-    with pytest.raises(AutoMLError, match=r"`heartbeat interval < grace period` must hold"):
-        heartbeat_settings()
-    monkeypatch.setenv("AUTOML_GRACE_PERIOD", "soon")
-    with pytest.raises(
-        AutoMLError, match=r"whole number of seconds. Received: AUTOML_GRACE_PERIOD='soon'"
-    ):
-        heartbeat_settings()
-
-
-def test_budget_is_exact_when_three_processes_race_on_the_journal(tmp_path: Path) -> None:
-    path = str(tmp_path / "journal.log")
-    ran = race(path, "race", budget=24, workers=3)
-    study = optuna.load_study(study_name="race", storage=journal(tmp_path.parent, tmp_path.name))
-    states = [t.state for t in study.trials]
-    assert sum(ran) == 24
-    assert states == [optuna.trial.TrialState.COMPLETE] * 24
-    assert sum(1 for n in ran if n > 0) >= 2  # they did share the work
-    assert budget_use(study) == (24, 0)
-
-
+@pytest.mark.slow
 def test_tune_jobs_two_workers_share_the_study_and_survive_a_killed_worker(
     tmp_path: Path,
     runs_dir: Path,
@@ -106,3 +83,18 @@ def test_jobs_must_be_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str
     space = write_space(tmp_path, "zero", trials=1)
     assert main(["tune", str(space), "--jobs", "0", "--no-progress"]) == 1
     assert "`jobs >= 1` must hold. Received: jobs=0" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_workers_are_recycled_after_n_trials(
+    tmp_path: Path, runs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    space = write_space(tmp_path, "recycle", trials=3, extra="  recycle_after: 2")
+
+    result = tune(space, progress=False)
+
+    study = optuna.load_study(study_name="recycle", storage=journal(runs_dir, "recycle"))
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+    workers = [t.user_attrs["worker"] for t in study.trials]
+    assert workers[0] == workers[1] != workers[2]  # a new process after two trials
+    assert len(result.leaderboard) == 3

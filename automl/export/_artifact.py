@@ -1,0 +1,69 @@
+"""`export_model`: the best (or a chosen) trial -> a verified artifact directory, step by step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from automl.errors import ExportError
+from automl.export._atomic import atomic_directory
+from automl.export._card import build_card, evaluate, held_out, write_card
+from automl.export._formats import check_inputs_supported, parse_formats, raw_predict, write_format
+from automl.export._source import choose_model
+from automl.spec import Spec, load_spec
+
+# rows of the held-out split used for the round-trip check of each format
+CHECK_ROWS = 1024
+
+
+def export_model(
+    space: str | Path | Spec,
+    out: str | Path,
+    trial: int | None = None,
+    storage: str | None = None,
+    plugins: tuple[str, ...] = (),
+    force: bool = False,
+    retrain: bool = False,
+    formats: str | Iterable[str] | None = None,
+    verbose: int = 0,
+) -> Path:
+    """Write a verified artifact directory for the best (or the given) trial.
+
+    Args:
+        space: a YAML path or a loaded `Spec`.
+        out: the directory to write.
+        trial: the trial number to export. Defaults to `None` (the best trial).
+        storage: an Optuna storage URL. Defaults to `None` (the study's journal file).
+        plugins: local plugin modules or .py files. Defaults to `()`.
+        force: replace an existing `out`. Defaults to `False`.
+        retrain: train the trial's configuration again on train + validation for its best
+            epoch count, then evaluate on test. Defaults to `False` (the trial's own weights).
+        formats: extra formats besides `keras` (`saved_model`, `onnx`, `tflite`, `all`).
+            Defaults to `None` (`keras` only).
+        verbose: Keras fit verbosity when retraining. Defaults to `0`.
+    """
+    chosen_formats = parse_formats(formats)
+    out = Path(out)
+    if out.exists() and not force:
+        raise ExportError(f"{out} already exists: pass --force to replace it")
+    spec = space if isinstance(space, Spec) else load_spec(space, plugins)
+    catalog = spec.catalog
+    assert catalog is not None
+    exported, splits = choose_model(
+        spec, catalog, number=trial, storage=storage, retrain=retrain, verbose=verbose
+    )
+    evaluated, test_score = evaluate(exported.model, splits, spec, catalog)
+    _, held_out_x, _ = held_out(splits)
+    check_x = np.asarray(held_out_x[:CHECK_ROWS])
+    check_inputs_supported(chosen_formats, check_x)
+    reference = raw_predict(exported.model, check_x).astype("float64")
+    card = build_card(spec, catalog, exported, splits, evaluated, test_score)
+    with atomic_directory(out) as directory:
+        card["formats"] = {
+            fmt: write_format(fmt, exported.model, directory, check_x, reference)
+            for fmt in chosen_formats
+        }
+        write_card(directory, card)
+    return out

@@ -1,0 +1,211 @@
+"""The Optuna objective: sample a configuration, run the trial, record what it did, keep its model.
+
+Each trial records, as user attributes: `config` (the sampled configuration), `epochs`,
+`best_epoch`, `train_seconds`, `history` ({"loss", "val_loss", "score"}: one float per epoch run,
+pruned trials included), and why it was pruned (`pruned_reason`) or failed (`fail_reason`,
+`interrupted`). The model of a trial that enters the top `keep_checkpoints` is saved under
+`runs/<study>/trials/`; `prune_checkpoints` removes the others.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from typing import cast
+
+import optuna
+from optuna.trial import TrialState
+
+from automl.components import BaseDataSource
+from automl.data import Splits, split_dataset
+from automl.errors import AutoMLError
+from automl.hooks import LifecycleHooks
+from automl.leaderboard import is_better, ranked
+from automl.parallel import IsolatedObjective, extra_plugins
+from automl.plugins import Catalog
+from automl.space import sample_config
+from automl.spec import Spec, load_spec
+from automl.storage import checkpoint_path, open_study, study_dir
+from automl.trial import blame, run_trial
+
+HISTORY_KEYS = ("loss", "val_loss", "score")
+
+
+# ------------------------------------------------------------------------------------ data
+def load_splits(spec: Spec, catalog: Catalog) -> Splits:
+    """Load the data set and split it (seeded: every run and worker gets the same split)."""
+    with blame(catalog, "data_source", spec.data.source) as source:
+        dataset = cast(BaseDataSource, source).load(**spec.data.source_params)
+    return split_dataset(
+        dataset,
+        validation=spec.data.validation,
+        test=spec.data.test,
+        seed=spec.study.seed,
+        stratify=spec.data.stratify,
+        limit=spec.data.limit,
+        task=spec.data.task,
+    )
+
+
+def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
+    """Metric and components must fit the task found in the data (when the file could not say)."""
+    if spec.task is not None:
+        return
+    used = [("study.metric", "metric", spec.study.metric)]
+    used += [(slot.key, slot.kind, option.name) for slot in spec.slots for option in slot.options]
+    problems = []
+    for where, kind, name in used:
+        tasks = catalog[kind].get(name).tasks
+        if task not in tasks:
+            problems.append(
+                f"{where}: {name!r} does not fit the {task} task found in the data "
+                f"(it fits: {', '.join(tasks)})"
+            )
+    if problems:
+        raise AutoMLError("; ".join(problems))
+
+
+def prepare_data(spec: Spec, catalog: Catalog) -> Splits:
+    """`load_splits`, then `check_task` on the task found: what every trial process does first."""
+    splits = load_splits(spec, catalog)
+    check_task(spec, catalog, splits.task)
+    return splits
+
+
+# ------------------------------------------------------------------------------- objective
+class _RecordingHooks(LifecycleHooks):
+    """The lifecycle hooks, also recording each epoch's loss, val_loss and score (the logs of
+    `on_epoch_end`), so that a pruned trial keeps the history of the epochs it ran."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__(catalog)
+        self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
+
+    def on_epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None:
+        for key, values in self.history.items():
+            if logs.get(key) is not None:
+                values.append(float(logs[key]))
+        super().on_epoch_end(trial, epoch, logs)
+
+
+class Objective:
+    """The Optuna objective of a study: one call runs one trial.
+
+    Args:
+        spec: the search space.
+        splits: the data, split once per process (`prepare_data`).
+        catalog: the plugins' registries and hooks.
+        verbose: Keras fit verbosity. Defaults to `0`.
+    """
+
+    def __init__(self, spec: Spec, splits: Splits, catalog: Catalog, verbose: int = 0) -> None:
+        self.spec, self.splits, self.catalog, self.verbose = spec, splits, catalog, verbose
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        # an exception in a plugin's on_trial_start / on_epoch_end fails the trial, naming it
+        hooks = _RecordingHooks(self.catalog)
+        try:
+            config = sample_config(trial, self.spec)
+            trial.set_user_attr("config", config)
+            hooks.on_trial_start(trial=trial, config=config)
+            result = run_trial(
+                config, self.spec, self.splits, self.catalog, trial, hooks, self.verbose
+            )
+        except optuna.TrialPruned as exc:
+            trial.set_user_attr("history", hooks.history)
+            trial.set_user_attr("epochs", _reported_epochs(trial))
+            trial.set_user_attr("pruned_reason", str(exc))
+            raise
+        except KeyboardInterrupt:
+            trial.set_user_attr("interrupted", True)
+            trial.set_user_attr("fail_reason", "interrupted by the user (Ctrl-C)")
+            raise
+        except Exception as exc:
+            trial.set_user_attr("history", hooks.history)
+            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
+            raise
+        trial.set_user_attr("history", hooks.history)
+        trial.set_user_attr("epochs", result.epochs)
+        trial.set_user_attr("best_epoch", result.best_epoch)
+        trial.set_user_attr("train_seconds", round(result.duration, 3))
+        if ranks_in_top(trial.study, self.spec, result.score):
+            path = checkpoint_path(self.spec, trial.number)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            result.model.save(path)
+        return result.score
+
+
+def _reported_epochs(trial: optuna.Trial) -> int:
+    frozen = trial.study._storage.get_trial(trial._trial_id)
+    return len(frozen.intermediate_values)
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def ranks_in_top(study: optuna.Study, spec: Spec, score: float) -> bool:
+    """Whether a new score would enter the top `keep_checkpoints` (else its model is not saved)."""
+    top = ranked(study)[: spec.study.keep_checkpoints]
+    if len(top) < spec.study.keep_checkpoints:
+        return True
+    return is_better(score, float(top[-1].value), study.direction)  # type: ignore[arg-type]
+
+
+def prune_checkpoints(study: optuna.Study, spec: Spec) -> None:
+    """Keep the checkpoints of the top `keep_checkpoints` trials only (bounded disk use)."""
+    keep = {t.number for t in ranked(study)[: spec.study.keep_checkpoints]}
+    # another worker may be saving the checkpoint of a trial it has not told yet
+    keep |= {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+    trials_dir = study_dir(spec) / "trials"
+    if not trials_dir.exists():
+        return
+    for child in trials_dir.iterdir():
+        if child.name.isdigit() and int(child.name) not in keep:
+            shutil.rmtree(child, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------- isolation
+def make_objective(
+    spec: Spec, splits: Splits, catalog: Catalog, storage: str | None, verbose: int = 0
+) -> Objective | IsolatedObjective:
+    """The objective of this process: `Objective`, or with `study.isolation: process` one that
+    runs `run_isolated_trial` in a fresh process per trial."""
+    if spec.study.isolation != "process":
+        return Objective(spec, splits, catalog, verbose)
+    if not spec.path:
+        raise AutoMLError(
+            "`isolation: process` needs a search space read from a file (spec.path is empty)"
+        )
+    plugins = extra_plugins(spec)
+    return IsolatedObjective(
+        functools.partial(run_isolated_trial, spec.path, plugins, storage, verbose)
+    )
+
+
+def run_isolated_trial(
+    path: str,
+    plugins: tuple[str, ...],
+    storage: str | None,
+    verbose: int,
+    trial_id: int,
+    number: int,
+) -> float:
+    """One trial in its own process: read the space again, open the study, run `Objective`."""
+    spec = load_spec(path, plugins)
+    catalog = spec.catalog
+    assert catalog is not None
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    # a fresh sampler per trial: seed it by trial number, or every trial samples alike
+    study = open_study(spec, storage, create=False, seed_offset=number)
+    splits = prepare_data(spec, catalog)
+    return Objective(spec, splits, catalog, verbose)(optuna.trial.Trial(study, trial_id))
+
+
+__all__ = [
+    "Objective",
+    "check_task",
+    "load_splits",
+    "make_objective",
+    "prepare_data",
+    "prune_checkpoints",
+    "ranks_in_top",
+    "run_isolated_trial",
+]

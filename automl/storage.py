@@ -1,0 +1,304 @@
+"""Where a study lives and how it is opened: run directories, storages, sampler, pruner.
+
+The default storage is an Optuna journal file, `runs/<study>/journal.log`: safe for several
+processes at once and readable by `optuna-dashboard runs/<study>/journal.log`. Any Optuna storage
+URL is accepted instead; PostgreSQL and MySQL storages get Optuna's heartbeats, so that the trial of
+a worker that died is failed after the grace period and retried as a new trial.
+
+`SAMPLERS` and `PRUNERS` are the one table of the short names a search space may use, each with
+its Optuna class: `make_sampler` / `make_pruner` build from it, and validation can check names and
+options against it (`option_names`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import optuna
+from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.trial import FrozenTrial
+
+from automl.errors import AutoMLError, StudyError
+from automl.space import grid_search_space
+from automl.spec import Spec, diff_spaces
+
+RUNS_DIR_ENV = "AUTOML_RUNS_DIR"
+HEARTBEAT_ENV = "AUTOML_HEARTBEAT_INTERVAL"
+GRACE_ENV = "AUTOML_GRACE_PERIOD"
+SPACE_HASH_ATTR = "space_hash"
+SPACE_ATTR = "space"
+MAX_RETRY = 3  # a dead worker's trial is run again at most this many times
+
+SAMPLERS: dict[str, type[optuna.samplers.BaseSampler]] = {
+    "tpe": optuna.samplers.TPESampler,
+    "random": optuna.samplers.RandomSampler,
+    "grid": optuna.samplers.GridSampler,
+    "cmaes": optuna.samplers.CmaEsSampler,
+    "gp": optuna.samplers.GPSampler,
+    "qmc": optuna.samplers.QMCSampler,
+}
+PRUNERS: dict[str, type[optuna.pruners.BasePruner]] = {
+    "none": optuna.pruners.NopPruner,
+    "median": optuna.pruners.MedianPruner,
+    "percentile": optuna.pruners.PercentilePruner,
+    "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
+    "hyperband": optuna.pruners.HyperbandPruner,
+    "patient": optuna.pruners.PatientPruner,
+    "threshold": optuna.pruners.ThresholdPruner,
+}
+T = TypeVar("T")
+
+
+# ---------------------------------------------------------------------------------- places
+def runs_dir() -> Path:
+    """Where studies keep their files: `$AUTOML_RUNS_DIR`, else `./runs`."""
+    return Path(os.environ.get(RUNS_DIR_ENV, "runs"))
+
+
+def study_dir(spec: Spec) -> Path:
+    """`runs/<study name>/`: the journal file and the trial checkpoints."""
+    return runs_dir() / spec.study.name
+
+
+def checkpoint_path(spec: Spec, trial_number: int) -> Path:
+    """Where the model of a finished trial is kept (only the top `keep_checkpoints`)."""
+    return study_dir(spec) / "trials" / f"{trial_number:05d}" / "model.keras"
+
+
+def journal_path(spec: Spec, storage: str | None = None) -> Path | None:
+    """The journal file of the study (`storage`, `study.storage` or the default one), or `None`
+    when the study is kept in a database (a URL)."""
+    url = storage or spec.study.storage
+    if url and "://" in url:
+        return None
+    return Path(url) if url else study_dir(spec) / "journal.log"
+
+
+# -------------------------------------------------------------------------------- storages
+def heartbeat_settings() -> tuple[int, int]:
+    """(heartbeat interval, grace period) in seconds: `$AUTOML_HEARTBEAT_INTERVAL` (10) and
+    `$AUTOML_GRACE_PERIOD` (30). A trial without a heartbeat for the grace period is failed."""
+    interval, grace = (_seconds(HEARTBEAT_ENV, 10), _seconds(GRACE_ENV, 30))
+    if grace <= interval:
+        raise AutoMLError(
+            f"`heartbeat interval < grace period` must hold, but got "
+            f"({HEARTBEAT_ENV}={interval}, {GRACE_ENV}={grace})"
+        )
+    return interval, grace
+
+
+def _seconds(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise AutoMLError(
+            f"${name} must be a whole number of seconds. Received: {name}={raw!r}"
+        ) from None
+    if value < 1:
+        raise AutoMLError(f"${name} must be >= 1. Received: {name}={raw!r}")
+    return value
+
+
+def database_url(url: str) -> str:
+    """`postgresql://` with the driver that is installed: SQLAlchemy 2.1 defaults to psycopg 3,
+    the `postgres` extra installs psycopg2."""
+    missing = importlib.util.find_spec("psycopg") is None
+    if url.startswith("postgresql://") and missing and importlib.util.find_spec("psycopg2"):
+        return "postgresql+psycopg2://" + url[len("postgresql://") :]
+    return url
+
+
+def retry_callback() -> Callable[[optuna.Study, FrozenTrial], None]:
+    """Re-enqueue the trial of a dead worker (at most `MAX_RETRY` times)."""
+    # Optuna 4.9 renamed RetryFailedTrialCallback (same behaviour and system attributes)
+    cls = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    if cls is None:
+        cls = optuna.storages.RetryFailedTrialCallback
+    return cls(max_retry=MAX_RETRY)  # type: ignore[no-any-return]
+
+
+def retried_numbers(trials: Sequence[FrozenTrial]) -> dict[int, int]:
+    """{failed trial number: number of the trial that retried it} (from `retry_callback`)."""
+    out: dict[int, int] = {}
+    for t in trials:
+        for number in t.system_attrs.get("retry_history", ()):
+            out.setdefault(number, t.number)
+    return out
+
+
+def rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    """An RDB storage with heartbeats: a dead worker's trial is failed after the grace period
+    and retried as a new trial."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    interval, grace = heartbeat_settings()
+    accepted = inspect.signature(optuna.storages.RDBStorage).parameters
+    name = (
+        "heartbeat_stale_trial_callback"  # Optuna >= 5 (failed_trial_callback is deprecated)
+        if "heartbeat_stale_trial_callback" in accepted
+        else "failed_trial_callback"
+    )
+    on_stale: dict[str, Any] = {name: retry_callback()}
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(
+                database_url(url),
+                engine_kwargs={"pool_pre_ping": True},
+                heartbeat_interval=interval,
+                grace_period=grace,
+                **on_stale,
+            )
+        except SQLAlchemyError:
+            # workers starting at once on a fresh database race to create its tables
+            if attempt == 4:
+                raise
+            time.sleep(0.5 + attempt)
+    raise AssertionError("unreachable")
+
+
+def open_storage(spec: Spec, storage: str | None = None) -> optuna.storages.BaseStorage | str:
+    """The storage given on the command line, in the YAML file, or the default journal file."""
+    path = journal_path(spec, storage)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return JournalStorage(JournalFileBackend(str(path)))
+    url = str(storage or spec.study.storage)
+    if url.startswith(("postgresql", "mysql")):
+        return rdb_storage(url)
+    return url  # e.g. sqlite:///...: Optuna opens it
+
+
+# ------------------------------------------------------------------------- sampler, pruner
+def option_names(cls: type) -> list[str]:
+    """The keyword options an Optuna sampler or pruner class accepts (for validation)."""
+    return [p for p in inspect.signature(cls).parameters if p != "self"]
+
+
+def make_sampler(spec: Spec, seed_offset: int = 0) -> optuna.samplers.BaseSampler:
+    """The sampler named in the spec, seeded with `study.seed` (plus `seed_offset`, except for
+    the grid, whose seed only orders the grid) unless its options set a seed."""
+    name, options = spec.study.sampler.name, dict(spec.study.sampler.options)
+    if spec.study.seed is not None:
+        options.setdefault("seed", spec.study.seed + (0 if name == "grid" else seed_offset))
+    if name == "gp" and importlib.util.find_spec("torch") is None:
+        raise AutoMLError(
+            "sampler 'gp' needs a package that is not installed: Optuna's GPSampler runs on "
+            "PyTorch (pip install torch); or choose tpe, random, grid, cmaes or qmc"
+        )
+    cls: Any = SAMPLERS[name]
+    if name == "grid":
+        return _build("sampler", name, lambda: cls(grid_search_space(spec), **options))
+    return _build("sampler", name, lambda: cls(**options))
+
+
+def make_pruner(spec: Spec) -> optuna.pruners.BasePruner:
+    """The pruner named in the spec (`median` waits 2 epochs, `patient` wraps `median`)."""
+    name, options = spec.study.pruner.name, dict(spec.study.pruner.options)
+    if name == "patient":
+        options.setdefault("wrapped_pruner", optuna.pruners.MedianPruner())
+    if name == "median":
+        options.setdefault("n_warmup_steps", 2)
+    return _build("pruner", name, lambda: PRUNERS[name](**options))
+
+
+def _build(kind: str, name: str, make: Callable[[], T]) -> T:
+    """Call `make`; Optuna's complaints about the options become an `AutoMLError`."""
+    try:
+        return make()
+    except ImportError as exc:
+        raise AutoMLError(f"{kind} {name!r} needs a package that is not installed: {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise AutoMLError(f"{kind} {name!r}: {exc}") from exc
+
+
+# ------------------------------------------------------------------------------ open_study
+def open_study(
+    spec: Spec, storage: str | None = None, create: bool = True, seed_offset: int = 0
+) -> optuna.Study:
+    """Create the study or resume it; a search space changed since it began is refused.
+
+    Args:
+        spec: the search space.
+        storage: an Optuna storage URL or journal path. Defaults to `study.storage`, else the
+            journal file `runs/<study>/journal.log`.
+        create: create the study when it does not exist. Defaults to `True`; with `False` a
+            missing study is a `StudyError`.
+        seed_offset: added to the sampler's seed (so that workers sample differently).
+            Defaults to `0`.
+    """
+    store = open_storage(spec, storage)
+    if create and not isinstance(store, str):
+        # a resumed (or parallel) run must not replay the random sequence of the first run
+        seed_offset += _existing_trials(store, spec.study.name)
+    sampler, pruner = make_sampler(spec, seed_offset), make_pruner(spec)
+    if not create:
+        try:
+            return optuna.load_study(
+                study_name=spec.study.name, storage=store, sampler=sampler, pruner=pruner
+            )
+        except KeyError:
+            raise StudyError(
+                f"no study named {spec.study.name!r} in the storage yet: run `automl tune` first"
+            ) from None
+    study = optuna.create_study(
+        study_name=spec.study.name,
+        storage=store,
+        sampler=sampler,
+        pruner=pruner,
+        direction=spec.study.direction,  # type: ignore[arg-type]  # checked by the spec
+        load_if_exists=True,
+    )
+    _check_space(study, spec)
+    return study
+
+
+def _check_space(study: optuna.Study, spec: Spec) -> None:
+    """Record the search space of a new study; refuse a changed one (trials would not compare)."""
+    old_hash = study.user_attrs.get(SPACE_HASH_ATTR)
+    if old_hash is None:
+        study.set_user_attr(SPACE_HASH_ATTR, spec.space_hash)
+        study.set_user_attr(SPACE_ATTR, spec.space)
+        study.set_user_attr("metric", spec.study.metric)
+    elif old_hash != spec.space_hash:
+        changes = diff_spaces(study.user_attrs.get(SPACE_ATTR, {}), spec.space)
+        listing = "\n".join(f"  - {c}" for c in changes[:20]) or "  (details unavailable)"
+        raise StudyError(
+            f"the search space of study {spec.study.name!r} changed since it began:\n{listing}\n"
+            "Finished trials would not be comparable. Give the study a new `study.name`, "
+            "or delete its storage to start over."
+        )
+
+
+def _existing_trials(store: optuna.storages.BaseStorage, name: str) -> int:
+    try:
+        study_id = store.get_study_id_from_name(name)
+    except KeyError:
+        return 0
+    return len(store.get_all_trials(study_id, deepcopy=False))
+
+
+__all__ = [
+    "PRUNERS",
+    "SAMPLERS",
+    "checkpoint_path",
+    "database_url",
+    "heartbeat_settings",
+    "journal_path",
+    "make_pruner",
+    "make_sampler",
+    "open_storage",
+    "open_study",
+    "option_names",
+    "rdb_storage",
+    "retried_numbers",
+    "retry_callback",
+    "runs_dir",
+    "study_dir",
+]

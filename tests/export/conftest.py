@@ -1,0 +1,91 @@
+"""One small digits CNN study (min_max preprocessing inside the model), tuned once per session.
+
+The tests under tests/export/ export it in several ways; `exported_all` is its best trial in
+every format, written once.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from automl.export import export_model
+from automl.objective import load_splits
+from automl.spec import load_spec
+from automl.study import tune
+
+SPACE = """
+study:
+  name: export-digits
+  metric: accuracy
+  trials: 2
+  sampler: {random: {}}
+  pruner: none
+  seed: 0
+data:
+  source: {sklearn: {name: digits}}
+  validation: 0.2
+  test: 0.2
+training:
+  epochs: 2
+  batch_size: 32
+preprocessors: [min_max]
+model:
+  cnn: {blocks: 1, filters: 8, kernel_size: 3, pooling: max, dense_units: 32, dropout: 0.0}
+loss: crossentropy
+optimizer:
+  sgd: {learning_rate: {low: 0.01, high: 0.02, log: true}, momentum: 0.9}
+"""
+
+
+@pytest.fixture(scope="session")
+def tuned(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tuned two-trial study; the space file (its runs/ lives beside it)."""
+    root = tmp_path_factory.mktemp("export")
+    space = root / "space.yaml"
+    space.write_text(textwrap.dedent(SPACE).lstrip())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
+        result = tune(str(space), progress=False)
+    assert sum(r["state"] == "complete" for r in result.leaderboard) == 2
+    return space
+
+
+@pytest.fixture
+def space(tuned: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tuned space, with AUTOML_RUNS_DIR pointing at its study."""
+    monkeypatch.setenv("AUTOML_RUNS_DIR", str(tuned.parent / "runs"))
+    return tuned
+
+
+@pytest.fixture(scope="session")
+def exported_all(tuned: Path) -> Path:
+    """The best trial exported in every format (once per session)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUTOML_RUNS_DIR", str(tuned.parent / "runs"))
+        return export_model(str(tuned), tuned.parent / "all", formats="all")
+
+
+@pytest.fixture(scope="session")
+def test_rows(tuned: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The study's test split: float32 inputs and class indices."""
+    spec = load_spec(str(tuned))
+    splits = load_splits(spec, spec.catalog)
+    return splits.x_test.astype("float32"), splits.y_test
+
+
+@pytest.fixture
+def keras_predictions() -> Callable[[Path, np.ndarray], np.ndarray]:
+    """`predict(directory, x)`: the exported `model.keras`, loaded by Keras itself, on `x`."""
+
+    def predict(directory: Path, x: np.ndarray) -> np.ndarray:
+        import keras
+
+        model = keras.saving.load_model(directory / "model.keras", safe_mode=True)
+        return np.asarray(model.predict(x, verbose=0))
+
+    return predict

@@ -1,0 +1,95 @@
+"""Which trial is exported and with which weights: --trial, --retrain, and every error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+from automl.errors import AutoMLError, ExportError, StudyError
+from automl.export import export_model
+from automl.export._source import choose_trial
+from automl.spec import load_spec
+from automl.storage import checkpoint_path, open_study
+
+
+def test_trial_option_exports_that_trial(space: Path, tmp_path: Path) -> None:
+    study = open_study(load_spec(str(space)), create=False)
+    other = next(t.number for t in study.trials if t.number != study.best_trial.number)
+    card = json.loads(
+        (export_model(str(space), tmp_path / "t", trial=other) / "model.json").read_text()
+    )
+    assert card["trial"] == other
+    assert card["validation_score"] == pytest.approx(study.trials[other].value)
+    assert set(card["formats"]) == {"keras"}
+
+
+def test_retrain_improves_or_matches_the_tuned_weights(space: Path, tmp_path: Path) -> None:
+    tuned = json.loads((export_model(str(space), tmp_path / "tuned") / "model.json").read_text())
+    out = export_model(str(space), tmp_path / "retrained", retrain=True, formats="onnx")
+    card = json.loads((out / "model.json").read_text())
+    assert (
+        card["retrained"]["train_rows"]
+        == card["data"]["train_rows"] + card["data"]["validation_rows"]
+    )
+    assert card["retrained"]["epochs"] == tuned["best_epoch"]
+    assert card["validation_score"] == tuned["validation_score"]  # the tuned trial's own score
+    assert card["test_score"] >= tuned["test_score"]
+    assert card["formats"]["onnx"]["max_abs_diff"] <= 1e-4
+
+
+def test_no_finished_trial_is_an_error(
+    tuned: Path, write_space: Callable[[str], Path], tmp_path: Path
+) -> None:
+    path = write_space(tuned.read_text().replace("export-digits", "export-empty"))
+    open_study(load_spec(str(path)))  # created, never run
+    with pytest.raises(
+        AutoMLError, match=r"no finished trial to export yet: run `automl tune` first"
+    ):
+        export_model(str(path), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_trial_is_an_error(space: Path, tmp_path: Path) -> None:
+    with pytest.raises(AutoMLError, match=r"study 'export-digits' has no trial 99"):
+        export_model(str(space), tmp_path / "out", trial=99)
+
+
+def test_a_trial_that_did_not_complete_has_no_model(space: Path) -> None:
+    spec = load_spec(str(space))
+    study = optuna.create_study(direction="maximize")  # in memory: states set by hand
+    dist = {"x": FloatDistribution(0.0, 1.0)}
+    study.add_trial(create_trial(state=TrialState.FAIL))
+    study.add_trial(create_trial(params={"x": 0.5}, distributions=dist, value=0.25))
+    study.add_trial(create_trial(params={"x": 0.1}, distributions=dist, value=0.75))
+    study.add_trial(create_trial(state=TrialState.PRUNED))
+    assert [choose_trial(study, spec, n).number for n in (None, 1, 2)] == [2, 1, 2]
+    with pytest.raises(StudyError, match=r"^trial 0 is fail, not complete: it has no model$"):
+        choose_trial(study, spec, 0)
+    with pytest.raises(StudyError, match=r"^trial 3 is pruned, not complete: it has no model$"):
+        choose_trial(study, spec, 3)
+    with pytest.raises(
+        StudyError,
+        match=r"^study 'export-digits' has no trial 4: expected a trial number from 0 to 3\. "
+        r"Received: trial=4$",
+    ):
+        choose_trial(study, spec, 4)
+
+
+def test_missing_checkpoint_suggests_retrain(space: Path, tmp_path: Path) -> None:
+    spec = load_spec(str(space))
+    ckpt = checkpoint_path(spec, 1)
+    saved = ckpt.read_bytes()
+    ckpt.unlink()
+    try:
+        with pytest.raises(
+            ExportError, match=r"checkpoint of trial 1 is not on this machine.*--retrain"
+        ):
+            export_model(str(space), tmp_path / "out", trial=1)
+    finally:
+        ckpt.write_bytes(saved)

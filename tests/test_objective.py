@@ -1,0 +1,106 @@
+"""The objective records each trial's history (pruned trials too) and keeps the best checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from optuna.trial import FrozenTrial, TrialState
+
+from automl.storage import checkpoint_path
+from automl.study import tune
+
+IRIS = """
+study: {{name: obj, metric: accuracy, trials: {trials}, seed: 0, sampler: random,
+         pruner: {pruner}, keep_checkpoints: 1}}
+data: {{source: {{sklearn: {{name: iris}}}}}}
+training: {{epochs: 3, batch_size: 32, early_stopping: false}}
+model:
+  mlp: {{layers: 1, units: {{low: 4, high: 32}}}}
+optimizer:
+  adam: {{learning_rate: {{low: 0.001, high: 0.1, log: true}}}}
+"""
+
+
+def _check_history(trial: FrozenTrial, epochs: int) -> None:
+    """One float per epoch run; the scores are the values reported to Optuna."""
+    history = trial.user_attrs["history"]
+    assert sorted(history) == ["loss", "score", "val_loss"]
+    assert all(len(values) == epochs for values in history.values())
+    assert all(isinstance(v, float) for values in history.values() for v in values)
+    reported = [trial.intermediate_values[step] for step in sorted(trial.intermediate_values)]
+    assert history["score"] == pytest.approx(reported)
+    assert trial.user_attrs["epochs"] == epochs
+
+
+def test_history_of_complete_trials_and_only_the_best_checkpoint_kept(
+    write_space, runs_dir: Path
+) -> None:
+    result = tune(write_space(IRIS.format(trials=3, pruner="none")), progress=False)
+    trials = result.study.trials
+    assert [t.state for t in trials] == [TrialState.COMPLETE] * 3
+    for trial in trials:
+        _check_history(trial, epochs=3)
+    best = result.best_trial
+    assert best is not None and best.value == max(t.value for t in trials)  # type: ignore[type-var]
+    kept = sorted(p.name for p in (runs_dir / "obj" / "trials").iterdir())
+    assert kept == [f"{best.number:05d}"]  # keep_checkpoints: 1
+    assert checkpoint_path(result.spec, best.number).exists()
+
+
+def test_a_pruned_trial_keeps_the_history_of_the_epochs_it_ran(write_space) -> None:
+    # an accuracy is always below 2.0: pruned at the first step after the 2 warm-up steps
+    pruner = "{threshold: {lower: 2.0, n_warmup_steps: 2}}"
+    result = tune(write_space(IRIS.format(trials=1, pruner=pruner)), progress=False)
+    (trial,) = result.study.trials
+    assert trial.state == TrialState.PRUNED
+    assert trial.user_attrs["pruned_reason"] == "pruned at epoch 3"
+    _check_history(trial, epochs=3)
+
+
+LINE_PLUGIN = """
+import numpy as np
+from automl import hookimpl
+from automl.components import BaseDataSource
+from automl.data import Dataset
+
+
+class Line(BaseDataSource):
+    name = "line"
+    help = "y = 1.5 x: a regression that the source does not announce before loading."
+
+    def load(self, **params):
+        x = np.linspace(0.0, 1.0, 40, dtype="float32").reshape(-1, 1)
+        return Dataset(x=x, y=1.5 * x[:, 0])
+
+
+@hookimpl
+def register_data_sources(register):
+    register(Line())
+"""
+
+
+def test_components_that_do_not_fit_the_task_found_in_the_data(write_space, tmp_path: Path) -> None:
+    from automl.errors import AutoMLError
+    from automl.objective import prepare_data
+    from automl.spec import load_spec
+
+    (tmp_path / "line_plugin.py").write_text(LINE_PLUGIN)
+    spec = load_spec(
+        write_space(
+            """
+            plugins: [line_plugin.py]
+            study: {metric: accuracy}
+            data: {source: line}
+            model: {mlp: {}}
+            loss: mse
+            """
+        )
+    )
+    assert spec.task is None  # the source does not say: the data does
+    with pytest.raises(
+        AutoMLError,
+        match=r"^study\.metric: 'accuracy' does not fit the regression task found in the data "
+        r"\(it fits: binary, multiclass\)$",
+    ):
+        prepare_data(spec, spec.catalog)  # type: ignore[arg-type]
