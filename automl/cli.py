@@ -163,12 +163,14 @@ def run(args: argparse.Namespace) -> int:
             )
         return 0
     if args.command == "tune":
+        from automl.spec import open_space
         from automl.study import tune
 
         timeout = _timeout(args.timeout)
-        spec = load_spec(args.space, plugins)
+        spec, catalog = open_space(args.space, plugins)
         result = tune(
             spec,
+            catalog=catalog,
             trials=args.trials,
             timeout=timeout,
             storage=args.storage,
@@ -179,13 +181,15 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130 if result.interrupted else 0
     if args.command == "worker":
+        from automl.spec import open_space
         from automl.workers import RECYCLE_EXIT, limit_threads, work, worker_name
 
         limit_threads(args.threads)  # before TensorFlow is imported (by the plugins)
         timeout = _timeout(args.timeout)
-        spec = load_spec(args.space, plugins)
+        spec, catalog = open_space(args.space, plugins)
         outcome = work(
             spec,
+            catalog,
             trials=args.trials,
             timeout=timeout,
             storage=args.storage,

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from automl.errors import AutoMLError
+
+if TYPE_CHECKING:
+    from automl.plugins import Catalog
+    from automl.spec import Spec
 
 TASKS = ("binary", "multiclass", "regression")
 
@@ -142,3 +146,36 @@ def split_dataset(
         feature_names=dataset.feature_names,
         schema=dict(dataset.schema),
     )
+
+
+def load_splits(spec: Spec, catalog: Catalog) -> Splits:
+    """Load the data set and split it (seeded: every run and worker gets the same split)."""
+    with catalog.blame("data_source", spec.data.source) as source:
+        dataset = source.load(**spec.data.source_params)
+    splits = split_dataset(
+        dataset,
+        validation=spec.data.validation,
+        test=spec.data.test,
+        seed=spec.study.seed,
+        stratify=spec.data.stratify,
+        limit=spec.data.limit,
+        task=spec.data.task,
+    )
+    if spec.data.task is None:
+        check_task(spec, catalog, splits.task)
+    return splits
+
+
+def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
+    """Metric and components must fit the task found in the data (when the file could not say)."""
+    problems = []
+    if task not in catalog["metric"].get(spec.study.metric).tasks:
+        problems.append(f"metric {spec.study.metric!r} does not fit the {task} task of the data")
+    for slot in spec.slots:
+        for option in slot.options:
+            if task not in catalog[slot.kind].get(option.name).tasks:
+                problems.append(
+                    f"{slot.key}: {option.name!r} does not fit the {task} task of the data"
+                )
+    if problems:
+        raise AutoMLError("; ".join(problems))

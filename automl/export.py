@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.data import Splits
+from automl.data import Splits, load_splits
 from automl.errors import AutoMLError, ExportError, StudyError
-from automl.spec import Spec, load_spec
-from automl.study import checkpoint_path, load_splits, open_study, ranked
+from automl.plugins import load_catalog
+from automl.spec import Spec, open_space
+from automl.study import checkpoint_path, open_study, ranked
 
 FORMATS = ("keras", "saved_model", "onnx", "tflite")
 FORMAT_ALIASES = {
@@ -83,12 +84,9 @@ def plugins_used(
     """
     if not config:
         return []
-    from automl.spec import SLOT_KINDS
+    from automl.space import TrialConfig
 
-    used = [
-        (SLOT_KINDS[key.split(".")[0]][0], chosen["name"])
-        for key, chosen in config.get("slots", {}).items()
-    ]
+    used = [(kind, c.name) for kind, c in TrialConfig.from_json(config).components()]
     if metric is not None:
         used.append(("metric", metric))
     seen: dict[str, dict[str, Any]] = {}
@@ -193,7 +191,7 @@ def choose_trial(study: Any, spec: Spec, number: int | None) -> FrozenTrial:
 
 
 def retrain_model(
-    spec: Spec, chosen: FrozenTrial, splits: Splits, verbose: int = 0
+    spec: Spec, catalog: Any, chosen: FrozenTrial, splits: Splits, verbose: int = 0
 ) -> tuple[Any, dict[str, Any]]:
     """Train the configuration of `chosen` again on train + validation for its best epoch count.
 
@@ -201,19 +199,17 @@ def retrain_model(
     of the splits it is given). There is no early stopping: the epoch count is the one at which
     the trial scored best on validation. Returns the model and a summary for the model card.
     """
-    from automl.trial import compile_model, fit_model
+    from automl.space import TrialConfig
+    from automl.trial import compile_model, fit_model, trial_seed
 
-    catalog = spec.catalog
-    assert catalog is not None
-    config = chosen.user_attrs.get("config")
-    if not config:
+    stored = chosen.user_attrs.get("config")
+    if not stored:
         raise ExportError(
             f"trial {chosen.number} did not record its configuration: it cannot be retrained"
         )
+    config = TrialConfig.from_json(stored)
     epochs = int(
-        chosen.user_attrs.get("best_epoch")
-        or chosen.user_attrs.get("epochs")
-        or config["training"]["epochs"]
+        chosen.user_attrs.get("best_epoch") or chosen.user_attrs.get("epochs") or config.epochs
     )
     merged = dataclasses.replace(
         splits,
@@ -221,8 +217,7 @@ def retrain_model(
         y_train=np.concatenate([splits.y_train, splits.y_val]),
     )
     started = time.perf_counter()
-    seed = spec.study.seed + chosen.number if spec.study.seed is not None else None
-    model, _, callbacks = compile_model(config, merged, catalog, seed)
+    model, _, callbacks = compile_model(config, merged, catalog, trial_seed(spec, chosen.number))
     history = fit_model(model, config, spec, merged, epochs, callbacks, verbose)
     losses = history.history.get("loss", [])
     if losses and not np.isfinite(losses[-1]):
@@ -479,16 +474,18 @@ def export_model(
     out = Path(out)
     if out.exists() and not force:
         raise ExportError(f"{out} already exists: pass --force to replace it")
-    spec = space if isinstance(space, Spec) else load_spec(space, plugins)
-    assert spec.catalog is not None
+    if isinstance(space, Spec):
+        spec, catalog = space, load_catalog(space.plugins)
+    else:
+        spec, catalog = open_space(space, plugins)
     study = open_study(spec, storage, create=False)
     chosen = choose_trial(study, spec, trial)
-    splits = load_splits(spec, spec.catalog)
-    metric = spec.catalog["metric"].get(spec.study.metric)
+    splits = load_splits(spec, catalog)
+    metric = catalog["metric"].get(spec.study.metric)
 
     retrained: dict[str, Any] | None = None
     if retrain:
-        model, retrained = retrain_model(spec, chosen, splits, verbose)
+        model, retrained = retrain_model(spec, catalog, chosen, splits, verbose)
         # the retrained model has seen the validation split: its validation score would flatter it
         val_score = float(chosen.value) if chosen.value is not None else None
     else:
@@ -557,7 +554,7 @@ def export_model(
             "trial": chosen.user_attrs.get("train_seconds"),
             "retrain": retrained["seconds"] if retrained else None,
         },
-        "plugins": plugins_used(chosen.user_attrs.get("config"), spec.catalog, spec.study.metric),
+        "plugins": plugins_used(chosen.user_attrs.get("config"), catalog, spec.study.metric),
         "keras_backend": keras.backend.backend(),
         "versions": package_versions(),
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),

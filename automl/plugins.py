@@ -19,6 +19,7 @@ Environment switches:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import importlib.metadata
@@ -28,7 +29,7 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -38,7 +39,7 @@ import pluggy
 
 from automl import hookspecs
 from automl.components import KINDS, Component
-from automl.errors import PluginError
+from automl.errors import PluginError, TrialFailed
 from automl.registry import KIND_TITLES, Registry
 
 ENTRY_POINT_GROUP = "automl"
@@ -151,6 +152,32 @@ class Catalog:
                     found = name
             tb = tb.tb_next
         return found
+
+    @contextlib.contextmanager
+    def blame(self, kind: str, name: str) -> Iterator[Component]:
+        """Yield component `name`; any exception it raises becomes `TrialFailed` naming its plugin.
+
+        A pruned trial (any exception named `TrialPruned`) and Ctrl-C pass through unchanged.
+        """
+        component = self.registries[kind].get(name)
+        try:
+            yield component
+        except (TrialFailed, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if type(exc).__name__ == "TrialPruned":
+                raise
+            owner = self.registries[kind].owner(name)
+            culprit = self.plugin_in_traceback(exc.__traceback__)  # e.g. a loss raising in fit
+            what = f"{KIND_TITLES[kind]} {name!r}"
+            if culprit is not None and culprit != owner:
+                raise TrialFailed(
+                    f"plugin {culprit!r} raised {type(exc).__name__}: {exc} (inside the "
+                    f"{what} of plugin {owner!r})"
+                ) from exc
+            raise TrialFailed(
+                f"{what} (plugin {owner!r}) raised {type(exc).__name__}: {exc}"
+            ) from exc
 
     @property
     def hooks(self) -> LifecycleHooks:

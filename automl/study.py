@@ -20,11 +20,12 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.data import Splits, split_dataset
-from automl.errors import AutoMLError, StudyError
-from automl.plugins import Catalog
-from automl.space import grid_search_space, sample_config
-from automl.spec import Spec, diff_spaces, load_spec
+from automl import samplers
+from automl.data import Splits, load_splits
+from automl.errors import StudyError
+from automl.plugins import Catalog, load_catalog
+from automl.space import sample_config
+from automl.spec import Spec, diff_spaces, grid_search_space, open_space
 
 RUNS_DIR_ENV = "AUTOML_RUNS_DIR"
 SPACE_HASH_ATTR = "space_hash"
@@ -65,57 +66,18 @@ def open_storage(spec: Spec, storage: str | None = None) -> optuna.storages.Base
 
 
 def make_sampler(spec: Spec, seed_offset: int = 0) -> optuna.samplers.BaseSampler:
-    """The sampler named in the spec, seeded with `study.seed` unless its options set a seed."""
-    options = dict(spec.study.sampler.options)
+    """The spec's sampler, seeded with `study.seed` + `seed_offset` unless its options set one."""
     name = spec.study.sampler.name
-    if spec.study.seed is not None and name != "grid":
-        options.setdefault("seed", spec.study.seed + seed_offset)
-    if name == "gp":
-        import importlib.util
-
-        if importlib.util.find_spec("torch") is None:
-            raise AutoMLError(
-                "sampler 'gp' needs a package that is not installed: Optuna's GPSampler runs on "
-                "PyTorch (pip install torch); or choose tpe, random, grid, cmaes or qmc"
-            )
-    try:
-        if name == "grid":
-            options.setdefault("seed", spec.study.seed)
-            return optuna.samplers.GridSampler(grid_search_space(spec), **options)
-        cls = {
-            "tpe": optuna.samplers.TPESampler,
-            "random": optuna.samplers.RandomSampler,
-            "cmaes": optuna.samplers.CmaEsSampler,
-            "gp": optuna.samplers.GPSampler,
-            "qmc": optuna.samplers.QMCSampler,
-        }[name]
-        return cls(**options)
-    except (ImportError, ModuleNotFoundError) as exc:
-        raise AutoMLError(f"sampler {name!r} needs a package that is not installed: {exc}") from exc
-    except (TypeError, ValueError) as exc:
-        raise AutoMLError(f"sampler {name!r}: {exc}") from exc
+    seed = spec.study.seed
+    if seed is not None and name != "grid":
+        seed += seed_offset
+    grid = grid_search_space(spec) if name == "grid" else None
+    return samplers.make_sampler(name, spec.study.sampler.options, seed, grid)
 
 
 def make_pruner(spec: Spec) -> optuna.pruners.BasePruner:
     """The pruner named in the spec."""
-    name, options = spec.study.pruner.name, dict(spec.study.pruner.options)
-    classes = {
-        "none": optuna.pruners.NopPruner,
-        "median": optuna.pruners.MedianPruner,
-        "percentile": optuna.pruners.PercentilePruner,
-        "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
-        "hyperband": optuna.pruners.HyperbandPruner,
-        "threshold": optuna.pruners.ThresholdPruner,
-    }
-    if name == "patient":
-        options.setdefault("wrapped_pruner", optuna.pruners.MedianPruner())
-        return optuna.pruners.PatientPruner(**options)
-    if name == "median":
-        options.setdefault("n_warmup_steps", 2)
-    try:
-        return classes[name](**options)
-    except (TypeError, ValueError) as exc:
-        raise AutoMLError(f"pruner {name!r}: {exc}") from exc
+    return samplers.make_pruner(spec.study.pruner.name, spec.study.pruner.options)
 
 
 def open_study(
@@ -182,47 +144,13 @@ def counted_trials(study: optuna.Study) -> list[FrozenTrial]:
     ]
 
 
-def load_splits(spec: Spec, catalog: Catalog) -> Splits:
-    """Load the data set and split it (seeded: every run and worker gets the same split)."""
-    from automl.trial import blame
-
-    with blame(catalog, "data_source", spec.data.source) as source:
-        dataset = source.load(**spec.data.source_params)
-    return split_dataset(
-        dataset,
-        validation=spec.data.validation,
-        test=spec.data.test,
-        seed=spec.study.seed,
-        stratify=spec.data.stratify,
-        limit=spec.data.limit,
-        task=spec.data.task,
-    )
-
-
-def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
-    """Metric and components must fit the task found in the data (when the file could not say)."""
-    if spec.task is not None:
-        return
-    metric = catalog["metric"].get(spec.study.metric)
-    problems = []
-    if task not in metric.tasks:
-        problems.append(f"metric {spec.study.metric!r} does not fit the {task} task of the data")
-    for slot in spec.slots:
-        for option in slot.options:
-            if task not in catalog[slot.kind].get(option.name).tasks:
-                problems.append(
-                    f"{slot.key}: {option.name!r} does not fit the {task} task of the data"
-                )
-    if problems:
-        raise AutoMLError("; ".join(problems))
-
-
 @dataclass
 class TuneResult:
     """What `tune` returns: the study and the rows of its leaderboard."""
 
     study: optuna.Study
     spec: Spec
+    catalog: Catalog
     leaderboard: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
 
@@ -247,10 +175,17 @@ class _Objective:
 
         try:
             config = sample_config(trial, self.spec)
-            trial.set_user_attr("config", config)
+            trial.set_user_attr("config", config.to_json())
             self.hook.on_trial_start(trial=trial, config=config)
             result = run_trial(
-                config, self.spec, self.splits, self.catalog, trial, self.hook, self.verbose
+                config,
+                self.spec,
+                self.splits,
+                self.catalog,
+                trial,
+                self.hook,
+                self.verbose,
+                record_history=lambda history: trial.set_user_attr("history", history),
             )
         except optuna.TrialPruned as exc:
             trial.set_user_attr("epochs", _reported_epochs(trial))
@@ -442,6 +377,7 @@ def tune(
     verbose: int = 0,
     print_leaderboard: bool = False,
     jobs: int = 1,
+    catalog: Catalog | None = None,
 ) -> TuneResult:
     """Tune a search space; running it again resumes the same study until the budget is spent.
 
@@ -457,9 +393,11 @@ def tune(
         jobs: worker processes sharing the study (each with its share of the CPU threads).
             Defaults to `1`: trials run in this process (unless `study.recycle_after` is set).
     """
-    spec = space if isinstance(space, Spec) else load_spec(space, plugins)
-    catalog = spec.catalog
-    assert catalog is not None
+    if isinstance(space, Spec):
+        spec = space
+        catalog = catalog if catalog is not None else load_catalog(spec.plugins)
+    else:
+        spec, catalog = open_space(space, plugins)
     # failed trials are reported in one line each (and in the leaderboard), not as tracebacks
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     budget = trials if trials is not None else spec.study.trials
@@ -469,15 +407,14 @@ def tune(
         from automl.workers import supervise
 
         started = time.monotonic()
-        result = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
+        result = supervise(spec, catalog, budget, run_timeout, storage, jobs, progress, verbose)
         return _finish(result, budget, started, print_leaderboard)
     study = open_study(spec, storage)
     splits = load_splits(spec, catalog)
-    check_task(spec, catalog, splits.task)
     hook = catalog.hooks  # a plugin's failing on_trial_end/on_study_* hook warns, naming it
     done = len(counted_trials(study))
     remaining = max(0, budget - done)
-    result = TuneResult(study, spec)
+    result = TuneResult(study, spec, catalog)
     bar = _Progress(budget, done, study, progress and remaining > 0)
 
     def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:

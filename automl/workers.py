@@ -476,12 +476,11 @@ def handle_signals() -> Iterator[None]:
 # ------------------------------------------------------------------------------ isolation
 def extra_plugins(spec: Any) -> tuple[str, ...]:
     """The `--plugin` modules of `spec` (those not already listed in its YAML file)."""
-    from automl.spec import read_yaml
+    from automl.spec import read_space
 
     if not spec.path:
         return tuple(spec.plugins)
-    data, _ = read_yaml(spec.path)
-    listed = data.get("plugins") or []
+    listed = read_space(spec.path).plugins
     return tuple(spec.plugins[len(listed) :])
 
 
@@ -546,17 +545,17 @@ def _isolated_trial(
     """The body of one isolated trial (in its own process)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from automl.spec import load_spec
-        from automl.study import _Objective, check_task, load_splits, open_study
+        from automl.data import load_splits
+        from automl.spec import open_space
+        from automl.study import _Objective, open_study
 
-        spec = load_spec(path, plugins)
+        spec, catalog = open_space(path, plugins)
         optuna.logging.set_verbosity(optuna.logging.ERROR)
         # a fresh sampler per trial: seed it by trial number, or every trial samples alike
         study = open_study(spec, storage, create=False, seed_offset=number)
-        splits = load_splits(spec, spec.catalog)
-        check_task(spec, spec.catalog, splits.task)
+        splits = load_splits(spec, catalog)
         trial = optuna.trial.Trial(study, trial_id)
-        value = _Objective(spec, splits, spec.catalog, verbose)(trial)
+        value = _Objective(spec, splits, catalog, verbose)(trial)
         send.send(("complete", value))
     except optuna.TrialPruned as exc:
         send.send(("pruned", str(exc)))
@@ -571,6 +570,7 @@ def _isolated_trial(
 # ------------------------------------------------------------------------------ one worker
 def work(
     spec: Any,
+    catalog: Any,
     trials: int | None = None,
     timeout: float | None = None,
     storage: str | None = None,
@@ -588,7 +588,8 @@ def work(
             (on a database storage the host name offsets it too, for workers on other machines).
         verbose: Keras fit verbosity.
     """
-    from automl.study import _Objective, check_task, load_splits, open_study, prune_checkpoints
+    from automl.data import load_splits
+    from automl.study import _Objective, open_study, prune_checkpoints
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     budget = trials if trials is not None else spec.study.trials
@@ -600,14 +601,13 @@ def work(
 
         seed_offset += 1_000_000 * (zlib.crc32(socket.gethostname().encode()) % 1000)
     study = open_study(spec, storage, seed_offset=seed_offset)
-    splits = load_splits(spec, spec.catalog)
-    check_task(spec, spec.catalog, splits.task)
-    hook = spec.catalog.hooks  # a failing plugin hook warns (or fails its trial), naming it
+    splits = load_splits(spec, catalog)
+    hook = catalog.hooks  # a failing plugin hook warns (or fails its trial), naming it
     objective: Callable[[optuna.Trial], float]
     if spec.study.isolation == "process":
         objective = IsolatedObjective(spec, storage, verbose)
     else:
-        objective = _Objective(spec, splits, spec.catalog, verbose)
+        objective = _Objective(spec, splits, catalog, verbose)
 
     def after_trial(study: optuna.Study, trial: FrozenTrial) -> None:
         prune_checkpoints(study, spec)
@@ -673,6 +673,7 @@ def worker_command(
 
 def supervise(
     spec: Any,
+    catalog: Any,
     budget: int,
     timeout: float | None,
     storage: str | None,
@@ -689,7 +690,7 @@ def supervise(
     if not spec.path:
         raise AutoMLError("running several worker processes needs a search space read from a file")
     study = open_study(spec, storage)  # create it once, before the workers race to
-    result = TuneResult(study, spec)
+    result = TuneResult(study, spec, catalog)
     done = len(counted_trials(study))
     bar = _Progress(budget, done, study, progress and done < budget)
     threads = threads_per_worker(jobs)

@@ -13,7 +13,7 @@ import pytest
 
 from automl.data import split_dataset
 from automl.errors import AutoMLError, SpecError
-from automl.spec import spec_from_dict
+from automl.spec import RawSpace, resolve
 
 
 def source(catalog: Any, name: str) -> Any:
@@ -113,12 +113,12 @@ def test_csv_path_is_relative_to_the_yaml_file(catalog: Any, tmp_path: Path) -> 
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "p.csv").write_text(CSV)
     raw = {"data": {"source": {"csv": {"path": "data/p.csv"}}}, "model": "mlp"}
-    spec = spec_from_dict(raw, source=str(tmp_path / "space.yaml"), catalog=catalog)
+    spec = resolve(RawSpace(raw, source=str(tmp_path / "space.yaml")), catalog)
     assert spec.data.source_params["path"] == str(tmp_path / "data" / "p.csv")
-    assert spec.task == "binary"  # read from the target column at validation time
+    assert spec.data.task == "binary"  # read from the target column at validation time
     raw["data"]["source"]["csv"]["path"] = "data/nope.csv"
     with pytest.raises(SpecError, match=r"data\.source\.csv: csv file not found: .*nope\.csv"):
-        spec_from_dict(raw, source=str(tmp_path / "space.yaml"), catalog=catalog)
+        resolve(RawSpace(raw, source=str(tmp_path / "space.yaml")), catalog)
 
 
 # ---------------------------------------------------------------------------------------- npz

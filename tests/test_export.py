@@ -15,10 +15,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from automl.data import load_splits
 from automl.errors import AutoMLError
 from automl.export import ExportError, export_model, parse_formats
-from automl.spec import load_spec
-from automl.study import checkpoint_path, load_splits, open_study, tune
+from automl.spec import load_spec, open_space
+from automl.study import checkpoint_path, open_study, tune
 
 SPACE = """
 study:
@@ -73,8 +74,8 @@ def exported_all(tuned: Path) -> Iterator[Path]:
 
 
 def _test_split(space: Path) -> tuple[np.ndarray, np.ndarray]:
-    spec = load_spec(str(space))
-    splits = load_splits(spec, spec.catalog)
+    spec, catalog = open_space(str(space))
+    splits = load_splits(spec, catalog)
     return splits.x_test.astype("float32"), splits.y_test
 
 
