@@ -21,6 +21,7 @@ from automl.spec._fingerprint import canonical_space, diff_spaces
 from automl.spec._grid import grid_search_space
 from automl.spec._model import (
     SLOT_KINDS,
+    Constraint,
     DataSpec,
     Direction,
     EarlyStoppingSpec,
@@ -99,9 +100,10 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
         source, task = _resolve.data_source(problems, catalog, data_section, raw.base_dir)
     pending = data_section is None or (task is None and bool(problems))
     slots = _resolve.slots(problems, catalog, data, task, pending)
-    metric, direction = _resolve.metric(problems, catalog, data.get("study"), task, pending)
+    metrics, directions = _resolve.metrics(problems, catalog, data.get("study"), task, pending)
     if task is not None:
-        _resolve.check_task_fit(problems, catalog, task, metric, slots)
+        _resolve.check_task_fit(problems, catalog, task, metrics, slots)
+    bounds = _resolve.constraints(problems, catalog, study.constraints if study else None)
     samplers = (
         (
             _resolve.sampler_or_pruner(problems, "sampler", study.sampler),
@@ -115,7 +117,7 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
     assert study is not None and data_section is not None and training is not None
     assert source is not None and samplers is not None
     spec = Spec(
-        study=_study_spec(study, raw.source, metric, direction, samplers),
+        study=_study_spec(study, raw.source, metrics, directions, samplers, bounds),
         data=DataSpec(
             source=source.name,
             source_params=dict(source.params),
@@ -124,6 +126,7 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
             stratify=data_section.stratify,
             task=task,
             limit=data_section.limit,
+            folds=data_section.folds,
         ),
         training=_training_spec(training, batch_size),
         slots=tuple(slots),
@@ -147,14 +150,15 @@ def _data_section(problems: Problems, data: Mapping[str, Any]) -> DataModel | No
 def _study_spec(
     study: StudyModel,
     source: str,
-    metric: str,
-    direction: str,
+    metrics: tuple[str, ...],
+    directions: tuple[str, ...],
     samplers: tuple[SamplerSpec, SamplerSpec],
+    bounds: tuple[Constraint, ...],
 ) -> StudySpec:
     return StudySpec(
         name=study.name or default_study_name(source),
-        metric=metric,
-        direction=direction,  # type: ignore[arg-type]
+        metrics=metrics,
+        directions=directions,  # type: ignore[arg-type]
         trials=study.trials,
         timeout=study.timeout,
         sampler=samplers[0],
@@ -164,6 +168,7 @@ def _study_spec(
         keep_checkpoints=study.keep_checkpoints,
         isolation=study.isolation,
         recycle_after=study.recycle_after,
+        constraints=bounds,
     )
 
 
@@ -195,6 +200,7 @@ def _check_grid(problems: Problems, spec: Spec) -> None:
 __all__ = [
     "SLOT_KINDS",
     "TOP_KEYS",
+    "Constraint",
     "DataSpec",
     "Direction",
     "EarlyStoppingSpec",

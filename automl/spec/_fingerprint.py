@@ -18,7 +18,12 @@ def canonical_space(spec: Spec) -> dict[str, Any]:
     """Everything that defines the search space, as plain JSON."""
     training = spec.training
     space = {
-        "metric": spec.study.metric,
+        "metric": spec.study.metric if len(spec.study.metrics) == 1 else list(spec.study.metrics),
+        **(
+            {"constraints": [vars(c) for c in spec.study.constraints]}
+            if spec.study.constraints
+            else {}
+        ),
         "seed": spec.study.seed,  # it decides the data split: a changed seed is another study
         "data": {
             "source": {spec.data.source: spec.data.source_params},
@@ -27,6 +32,7 @@ def canonical_space(spec: Spec) -> dict[str, Any]:
             "stratify": spec.data.stratify,
             "task": spec.data.task,
             "limit": spec.data.limit,
+            **({"folds": spec.data.folds} if spec.data.folds != 1 else {}),
         },
         "training": {
             "epochs": training.epochs,

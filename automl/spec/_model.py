@@ -64,12 +64,27 @@ class SamplerSpec:
 
 
 @dataclass(frozen=True)
+class Constraint:
+    """A bound on a metric that a trial must meet to be chosen (`study.constraints`)."""
+
+    metric: str
+    min: float | None = None
+    max: float | None = None
+
+    def violation(self, value: float) -> float:
+        """How far `value` is outside the bound: <= 0 when feasible (Optuna's convention)."""
+        below = self.min - value if self.min is not None else float("-inf")
+        above = value - self.max if self.max is not None else float("-inf")
+        return max(below, above)
+
+
+@dataclass(frozen=True)
 class StudySpec:
-    """The `study:` section."""
+    """The `study:` section. Several metrics make a multi-objective study (a Pareto front)."""
 
     name: str
-    metric: str
-    direction: Direction
+    metrics: tuple[str, ...]
+    directions: tuple[Direction, ...]
     trials: int
     timeout: float | None
     sampler: SamplerSpec
@@ -79,6 +94,22 @@ class StudySpec:
     keep_checkpoints: int
     isolation: str = "none"
     recycle_after: int | None = None
+    constraints: tuple[Constraint, ...] = ()
+
+    @property
+    def metric(self) -> str:
+        """The first (for a single-objective study, the only) metric."""
+        return self.metrics[0]
+
+    @property
+    def direction(self) -> Direction:
+        """The direction of the first metric."""
+        return self.directions[0]
+
+    @property
+    def multi_objective(self) -> bool:
+        """True when the study optimizes several metrics at once."""
+        return len(self.metrics) > 1
 
 
 @dataclass(frozen=True)
@@ -92,6 +123,7 @@ class DataSpec:
     stratify: bool
     task: str | None
     limit: int | None
+    folds: int | str = 1
 
 
 @dataclass(frozen=True)

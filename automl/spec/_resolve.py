@@ -17,7 +17,7 @@ from automl.errors import AutoMLError
 from automl.plugins import Catalog
 from automl.registry import KIND_TITLES, did_you_mean, unknown_message
 from automl.samplers import PRUNERS, SAMPLERS, accepted_options
-from automl.spec._model import SLOT_KINDS, Option, SamplerSpec, Slot
+from automl.spec._model import SLOT_KINDS, Constraint, Option, SamplerSpec, Slot
 from automl.spec._params import default_value, is_searched, parse_param
 from automl.spec._problems import Problems, YamlPath
 from automl.spec._schema import DataModel, TrainingModel
@@ -171,49 +171,86 @@ def _default_name(
     if pending:
         return None
     title = KIND_TITLES[kind]
+    where: YamlPath = ("study", "metric") if kind == "metric" else (key,)
     if task is None:
         problems.add(
-            (key,),
+            where,
             f"required when the task is not known before loading the data (set data.task or {key})",
         )
     else:
         available = ", ".join(c.name for c in catalog[kind] if task in c.tasks) or "(none)"
         problems.add(
-            (key,),
+            where,
             f"required: no plugin declares a default {title} for {task} tasks. "
             f"Name one; available: {available}",
         )
     return None
 
 
-def metric(
+def metrics(
     problems: Problems, catalog: Catalog, raw_study: Any, task: str | None, pending: bool
-) -> tuple[str, str]:
-    """The metric (the file's, else the registry's default for the task) and its direction."""
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The metrics (the file's, else the registry's default for the task) and their directions."""
     registry = catalog["metric"]
-    name = raw_study.get("metric") if isinstance(raw_study, dict) else None
-    if name is None:
-        name = _default_name(problems, catalog, "metric", "metric", task, pending)
-        if name is None:
-            return "", "maximize"
-    elif not isinstance(name, str):
-        return "", "maximize"  # the schema reported it
-    elif name not in registry:
-        problems.add(("study", "metric"), unknown_message("metric", name, registry.names()))
-        return name, "maximize"
-    return name, registry.get(name).direction
+    raw = raw_study.get("metric") if isinstance(raw_study, dict) else None
+    if raw is None:
+        default = _default_name(problems, catalog, "metric", "metric", task, pending)
+        return ((default,), (registry.get(default).direction,)) if default else ((), ())
+    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    if not all(isinstance(n, str) for n in names):
+        return (), ()  # the schema reported it
+    if not names:
+        problems.add(("study", "metric"), "expected at least one metric, got []")
+    if len(set(names)) != len(names):
+        problems.add(("study", "metric"), f"a metric is listed twice: {names}")
+    for i, name in enumerate(names):
+        if name not in registry:
+            path: YamlPath = (
+                ("study", "metric", i) if isinstance(raw, list) else ("study", "metric")
+            )
+            problems.add(path, unknown_message("metric", name, registry.names()))
+    known = [n for n in names if n in registry]
+    return tuple(names), tuple(registry.get(n).direction for n in known)
+
+
+def constraints(
+    problems: Problems, catalog: Catalog, raw: dict[str, Any] | None
+) -> tuple[Constraint, ...]:
+    """`{params: {max: 100000}}` -> Constraints on registered metrics, each with min and/or max."""
+    out = []
+    for name, bounds in (raw or {}).items():
+        path: YamlPath = ("study", "constraints", name)
+        if name not in catalog["metric"]:
+            problems.add(path, unknown_message("metric", name, catalog["metric"].names()))
+        elif not bounds:
+            problems.add(path, f"expected min and/or max, got {bounds!r}")
+        elif (
+            bounds.get("min") is not None
+            and bounds.get("max") is not None
+            and bounds["min"] > bounds["max"]
+        ):
+            problems.add(
+                path, f"`min <= max` must hold, but got (min={bounds['min']}, max={bounds['max']})"
+            )
+        else:
+            out.append(Constraint(name, bounds.get("min"), bounds.get("max")))
+    return tuple(out)
 
 
 def check_task_fit(
-    problems: Problems, catalog: Catalog, task: str, metric_name: str, found: list[Slot]
+    problems: Problems,
+    catalog: Catalog,
+    task: str,
+    metric_names: tuple[str, ...],
+    found: list[Slot],
 ) -> None:
-    """The metric and every component option must fit the task."""
-    if metric_name in catalog["metric"]:
-        tasks = catalog["metric"].get(metric_name).tasks
+    """The metrics and every component option must fit the task."""
+    for name in metric_names:
+        tasks = catalog["metric"].get(name).tasks if name in catalog["metric"] else (task,)
         if task not in tasks:
             problems.add(
                 ("study", "metric"),
-                f"metric {metric_name!r} does not fit a {task} task; it fits {', '.join(tasks)}",
+                f"metric {name!r} does not fit a {task} task; it fits {', '.join(tasks)}",
             )
     for s in found:
         for o in s.options:

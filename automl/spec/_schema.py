@@ -47,7 +47,9 @@ class EarlyStoppingModel(_Strict):
 
 class StudyModel(_Strict):
     name: str | None = None
-    metric: str | None = None
+    metric: str | list[str] | None = None
+    # metric name -> {min: x} and/or {max: y}: trials outside are kept but never chosen
+    constraints: dict[str, dict[Literal["min", "max"], float]] | None = None
     trials: int = Field(20, gt=0)
     timeout: float | None = None
     sampler: str | dict[str, dict[str, Any] | None] = "tpe"
@@ -83,6 +85,17 @@ class DataModel(_Strict):
     stratify: bool = True
     task: Literal["binary", "multiclass", "regression"] | None = None
     limit: int | None = Field(None, gt=0)
+    # cross-validation folds: K >= 2, 1 (one hold-out split of `validation`), or auto
+    folds: int | str = 1
+
+    @field_validator("folds", mode="before")
+    @classmethod
+    def _folds(cls, value: Any) -> int | str:
+        if value == "auto" or (
+            isinstance(value, int) and not isinstance(value, bool) and value >= 1
+        ):
+            return value  # type: ignore[no-any-return]
+        raise ValueError(f"expected an integer >= 1 or 'auto', got {value!r}")
 
     @model_validator(mode="after")
     def _fractions(self) -> DataModel:

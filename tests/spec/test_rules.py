@@ -98,3 +98,42 @@ def test_a_dict_space_reports_key_paths() -> None:
     (problem,) = problems_of(space)
     assert problem == "model.mlp.units: `low <= high` must hold, but got (low=64, high=8)"
     assert load_spec({**space, "model": "mlp"}).study.name == "study"
+
+
+def test_several_metrics_make_a_multi_objective_study(write_space: WriteSpace) -> None:
+    path = write_space(VALID.replace("trials: 2", "trials: 2, metric: [accuracy, log_loss]"))
+    study = load_spec(path).study
+    assert study.metrics == ("accuracy", "log_loss")
+    assert study.directions == ("maximize", "minimize")
+    assert study.multi_objective and study.metric == "accuracy"
+
+
+def test_metric_list_problems_are_located(write_space: WriteSpace) -> None:
+    path = write_space(VALID.replace("trials: 2", "trials: 2, metric: [accuracy, acuracy, rmse]"))
+    problems = problems_of(path)
+    assert any(
+        "study.metric[1]: unknown metric 'acuracy'; did you mean 'accuracy'?" in p for p in problems
+    )
+    assert any("metric 'rmse' does not fit a multiclass task" in p for p in problems)
+
+
+def test_constraints_are_bounds_on_known_metrics(write_space: WriteSpace) -> None:
+    text = VALID.replace(
+        "trials: 2}",
+        "trials: 2, constraints: {log_loss: {max: 0.5}, accuracy: {min: 0.9, max: 0.8}, acc: {min: 1}}}",
+    )
+    problems = problems_of(write_space(text))
+    assert any(
+        "study.constraints.accuracy: `min <= max` must hold, but got (min=0.9, max=0.8)" in p
+        for p in problems
+    )
+    assert any("study.constraints.acc: unknown metric 'acc'" in p for p in problems)
+    ok = load_spec(
+        write_space(
+            VALID.replace("trials: 2}", "trials: 2, constraints: {log_loss: {max: 0.5}}}"),
+            "ok.yaml",
+        )
+    )
+    (bound,) = ok.study.constraints
+    assert (bound.metric, bound.min, bound.max) == ("log_loss", None, 0.5)
+    assert bound.violation(0.4) < 0 < bound.violation(0.6)
