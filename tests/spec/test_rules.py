@@ -120,7 +120,8 @@ def test_metric_list_problems_are_located(write_space: WriteSpace) -> None:
 def test_constraints_are_bounds_on_known_metrics(write_space: WriteSpace) -> None:
     text = VALID.replace(
         "trials: 2}",
-        "trials: 2, constraints: {log_loss: {max: 0.5}, accuracy: {min: 0.9, max: 0.8}, acc: {min: 1}}}",
+        "trials: 2, constraints: {log_loss: {max: 0.5}, accuracy: {min: 0.9, max: 0.8}, "
+        "acc: {min: 1}}}",
     )
     problems = problems_of(write_space(text))
     assert any(
