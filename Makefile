@@ -22,8 +22,8 @@ tune: venv  ## tune the default space, print the leaderboard, export the best mo
 test: venv  ## the test suite (slow tests included)
 	$(BIN)/python -m pytest -q -ra
 
-lint: venv
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+lint: venv  ## ruff (lint + format) on everything, mypy on the core
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy automl
 
 clean:
 	rm -rf runs build dist *.egg-info

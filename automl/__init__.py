@@ -10,6 +10,7 @@ Public API::
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from automl.components import (
@@ -41,41 +42,26 @@ from automl.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from automl.leaderboard import TuneResult
-    from automl.serving import LoadedModel
-    from automl.spec import Spec
+if TYPE_CHECKING:  # the real functions, imported lazily below (importing Keras takes seconds)
+    from automl.export import export_model
+    from automl.serving import load
+    from automl.spec import load_spec
+    from automl.study import tune
+
+#: public name -> the module that defines it; `automl.tune` is `automl.study.tune` itself, with its
+#: real signature, imported on first use (PEP 562) so that `import automl` stays light.
+_LAZY = {
+    "export_model": "automl.export",  # not `export`: that name is the automl.export package
+    "load": "automl.serving",
+    "load_spec": "automl.spec",
+    "tune": "automl.study",
+}
 
 
-def load_spec(path: str, plugins: tuple[str, ...] = ()) -> Spec:
-    """Read and validate a YAML search space (see `automl.spec.load_spec`)."""
-    from automl.spec import load_spec as _load_spec
-
-    return _load_spec(path, plugins)
-
-
-def tune(space: Any, **kwargs: Any) -> TuneResult:
-    """Tune a search space (see `automl.study.tune`)."""
-    from automl.study import tune as _tune
-
-    return _tune(space, **kwargs)
-
-
-def export_model(space: Any, out: str, **kwargs: Any) -> Any:
-    """Export the best model of a tuned space (see `automl.export.export_model`).
-
-    (Not called `export`: that name is the `automl.export` module.)
-    """
-    from automl.export import export_model as _export_model
-
-    return _export_model(space, out, **kwargs)
-
-
-def load(directory: Any, plugins: tuple[str, ...] = ()) -> LoadedModel:
-    """Load an exported model directory: `automl.load(DIR).predict(x)` (see `automl.serving`)."""
-    from automl.serving import load as _load
-
-    return _load(directory, plugins)
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'automl' has no attribute {name!r}")
 
 
 __all__ = [

@@ -18,8 +18,8 @@ from typing import Any
 
 from automl.describe import describe_plugins, format_plugins
 from automl.errors import AutoMLError
-from automl.plugins import load_catalog
-from automl.spec import Spec, load_spec, parse_duration
+from automl.plugins import Catalog, load_catalog
+from automl.spec import Spec, load_spec, open_space, parse_duration
 
 # The handlers of tune, worker, trials, export, predict and space import the modules they call
 # when they run: those modules load optuna and Keras, which `automl --help` and `automl validate`
@@ -89,6 +89,10 @@ def _load(args: argparse.Namespace) -> Spec:
     return load_spec(args.space, tuple(args.plugin))
 
 
+def _open(args: argparse.Namespace) -> tuple[Spec, Catalog]:
+    return open_space(args.space, tuple(args.plugin))
+
+
 def _space_rows(spec: Spec) -> list[dict[str, Any]]:
     from automl.space import describe_space
 
@@ -152,8 +156,10 @@ def _tune(args: argparse.Namespace) -> int:
     from automl.study import tune
 
     run_options = _run_options(args)
+    spec, catalog = _open(args)
     result = tune(
-        _load(args),
+        spec,
+        catalog=catalog,
         progress=not args.no_progress,
         print_leaderboard=True,
         jobs=args.jobs,
@@ -179,7 +185,7 @@ def _worker(args: argparse.Namespace) -> int:
     from automl.study import work
 
     run_options = _run_options(args)
-    outcome = work(_load(args), index=args.index, **run_options)
+    outcome = work(*_open(args), index=args.index, **run_options)
     why = "interrupted" if outcome.interrupted else "recycled" if outcome.recycle else "done"
     print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
     return 130 if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
@@ -283,6 +289,25 @@ def _plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------ report
+def _report_arguments(p: argparse.ArgumentParser) -> None:
+    _add_space(p)
+    p.add_argument("--out", help="the HTML file to write (default: runs/<study>/report.html)")
+    p.add_argument(
+        "--model",
+        help="an exported model directory whose model.json to show "
+        "(default: runs/<study>/best when it exists)",
+    )
+
+
+def _report(args: argparse.Namespace) -> int:
+    from automl.report import report_for_space
+
+    path = report_for_space(args.space, args.out, args.storage, tuple(args.plugin), args.model)
+    print(f"wrote {path}")
+    return 0
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("tune", "run (or resume) a study", _tune_arguments, _tune),
     Command(
@@ -302,6 +327,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("trials", "print the leaderboard of a study", _trials_arguments, _trials),
     Command("export", "export the best model", _export_arguments, _export),
     Command("predict", "predict with an exported model", _predict_arguments, _predict),
+    Command("report", "write a self-contained HTML report of a study", _report_arguments, _report),
     Command(
         "plugins",
         "list plugins: origin, hooks, components, default ranges",

@@ -3,10 +3,15 @@
 A component is a small object with a `name`, a one-line `help`, the `params` it accepts (each with a
 default value and, where searching makes sense, a default search range) and one method that builds
 plain Keras objects. Plugins subclass these and register instances through the registration hooks.
+
+A component may declare the tasks it is the default for (`default_for`): the core never names a
+component; it asks the registry for "the default loss for a binary task" instead, so switching off a
+built-in plugin gives a clear error rather than a crash.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -124,7 +129,7 @@ def bool_param(name: str, default: bool, help: str) -> Param:
     return Param(name, "bool", default, help)
 
 
-class Component:
+class Component(ABC):  # noqa: B024 - some kinds (regularizers) have only optional methods
     """Common base of all component kinds."""
 
     kind: ClassVar[str] = ""
@@ -133,6 +138,9 @@ class Component:
     params: ClassVar[tuple[Param, ...]] = ()
     #: Tasks the component fits; checked at `automl validate` time.
     tasks: ClassVar[tuple[str, ...]] = TASKS
+    #: Tasks for which this component is used when a search space does not name one of its kind
+    #: (e.g. a loss with `default_for = ("binary", "multiclass")`). Defaults to none.
+    default_for: ClassVar[tuple[str, ...]] = ()
 
     def param(self, name: str) -> Param:
         """The declared parameter called `name`."""
@@ -155,9 +163,10 @@ class BaseDataSource(Component):
 
     kind = "data_source"
 
+    @abstractmethod
     def load(self, **params: Any) -> Dataset:
         """Return the full data set (features, targets, task, class names)."""
-        raise NotImplementedError
+        ...
 
     def task(self, **params: Any) -> str | None:
         """The task these params give, when known without loading (for `automl validate`)."""
@@ -169,9 +178,10 @@ class BasePreprocessor(Component):
 
     kind = "preprocessor"
 
+    @abstractmethod
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
         """Fit on `x_train` (already passed through earlier steps) and return the layer."""
-        raise NotImplementedError
+        ...
 
 
 @dataclass
@@ -212,9 +222,10 @@ class BaseModelFamily(Component):
         """Return why this family cannot take inputs of `input_shape` (no batch axis), or None."""
         return None
 
+    @abstractmethod
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
         """Return the feature tensor computed from `inputs`."""
-        raise NotImplementedError
+        ...
 
 
 class BaseActivation(Component):
@@ -222,9 +233,10 @@ class BaseActivation(Component):
 
     kind = "activation"
 
+    @abstractmethod
     def build(self, **params: Any) -> keras.layers.Layer:
         """Return a new activation layer."""
-        raise NotImplementedError
+        ...
 
 
 class BaseLoss(Component):
@@ -232,9 +244,10 @@ class BaseLoss(Component):
 
     kind = "loss"
 
+    @abstractmethod
     def build(self, task: str, n_classes: int, **params: Any) -> Any:
         """Return a Keras loss (object or name) for `task`."""
-        raise NotImplementedError
+        ...
 
 
 class BaseRegularizer(Component):
@@ -256,9 +269,10 @@ class BaseOptimizer(Component):
 
     kind = "optimizer"
 
+    @abstractmethod
     def build(self, **params: Any) -> keras.optimizers.Optimizer:
         """Return a new optimizer."""
-        raise NotImplementedError
+        ...
 
     def callbacks(self, **params: Any) -> list[keras.callbacks.Callback]:
         """Return Keras callbacks the optimizer needs during `fit` (learning-rate schedules,
@@ -276,9 +290,10 @@ class BaseMetric(Component):
     kind = "metric"
     direction: ClassVar[Literal["maximize", "minimize"]] = "maximize"
 
+    @abstractmethod
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """Return the metric value."""
-        raise NotImplementedError
+        ...
 
 
 KINDS: dict[str, type[Component]] = {

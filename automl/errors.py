@@ -84,3 +84,7 @@ class ContractError(AutoMLError, AssertionError):
 
     An `AssertionError` too, so pytest shows it as a test failure.
     """
+
+
+class ReportError(AutoMLError):
+    """A report that cannot be built or written as asked (exit status 1)."""

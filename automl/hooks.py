@@ -29,6 +29,7 @@ from automl.plugins import Catalog, info_of
 if TYPE_CHECKING:
     from pluggy import HookImpl
 
+    from automl.space import TrialConfig
     from automl.spec import Spec
 
 #: Lifecycle hooks called while a trial runs: an exception in one fails that trial.
@@ -55,7 +56,7 @@ class LifecycleHooks:
         """Once per run, before its first trial. A plugin's exception is a warning."""
         self._call_each("on_study_start", study=study, spec=spec)
 
-    def on_trial_start(self, trial: optuna.Trial, config: dict[str, Any]) -> None:
+    def on_trial_start(self, trial: optuna.Trial, config: TrialConfig) -> None:
         """A trial's configuration is sampled. A plugin's exception fails the trial."""
         self._call_in_trial("on_trial_start", trial=trial, config=config)
 

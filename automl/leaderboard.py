@@ -14,6 +14,7 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.plugins import Catalog
 from automl.spec import Spec
 from automl.storage import retried_numbers
 
@@ -135,6 +136,8 @@ class TuneResult:
     spec: Spec
     leaderboard: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
+    #: the registries the spec was resolved against
+    catalog: Catalog | None = None
 
     @property
     def best_trial(self) -> FrozenTrial | None:

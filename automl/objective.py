@@ -11,83 +11,23 @@ from __future__ import annotations
 
 import functools
 import shutil
-from typing import cast
 
 import optuna
 from optuna.trial import TrialState
 
-from automl.components import BaseDataSource
-from automl.data import Splits, split_dataset
+from automl.data import Splits, load_splits
 from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import is_better, ranked
 from automl.parallel import IsolatedObjective, extra_plugins
 from automl.plugins import Catalog
 from automl.space import sample_config
-from automl.spec import Spec, load_spec
+from automl.spec import Spec, open_space
 from automl.storage import checkpoint_path, open_study, study_dir
-from automl.trial import blame, run_trial
-
-HISTORY_KEYS = ("loss", "val_loss", "score")
-
-
-# ------------------------------------------------------------------------------------ data
-def load_splits(spec: Spec, catalog: Catalog) -> Splits:
-    """Load the data set and split it (seeded: every run and worker gets the same split)."""
-    with blame(catalog, "data_source", spec.data.source) as source:
-        dataset = cast(BaseDataSource, source).load(**spec.data.source_params)
-    return split_dataset(
-        dataset,
-        validation=spec.data.validation,
-        test=spec.data.test,
-        seed=spec.study.seed,
-        stratify=spec.data.stratify,
-        limit=spec.data.limit,
-        task=spec.data.task,
-    )
-
-
-def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
-    """Metric and components must fit the task found in the data (when the file could not say)."""
-    if spec.task is not None:
-        return
-    used = [("study.metric", "metric", spec.study.metric)]
-    used += [(slot.key, slot.kind, option.name) for slot in spec.slots for option in slot.options]
-    problems = []
-    for where, kind, name in used:
-        tasks = catalog[kind].get(name).tasks
-        if task not in tasks:
-            problems.append(
-                f"{where}: {name!r} does not fit the {task} task found in the data "
-                f"(it fits: {', '.join(tasks)})"
-            )
-    if problems:
-        raise AutoMLError("; ".join(problems))
-
-
-def prepare_data(spec: Spec, catalog: Catalog) -> Splits:
-    """`load_splits`, then `check_task` on the task found: what every trial process does first."""
-    splits = load_splits(spec, catalog)
-    check_task(spec, catalog, splits.task)
-    return splits
+from automl.trial import run_trial
 
 
 # ------------------------------------------------------------------------------- objective
-class _RecordingHooks(LifecycleHooks):
-    """The lifecycle hooks, also recording each epoch's loss, val_loss and score (the logs of
-    `on_epoch_end`), so that a pruned trial keeps the history of the epochs it ran."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        super().__init__(catalog)
-        self.history: dict[str, list[float]] = {key: [] for key in HISTORY_KEYS}
-
-    def on_epoch_end(self, trial: optuna.Trial, epoch: int, logs: dict[str, float]) -> None:
-        for key, values in self.history.items():
-            if logs.get(key) is not None:
-                values.append(float(logs[key]))
-        super().on_epoch_end(trial, epoch, logs)
-
-
 class Objective:
     """The Optuna objective of a study: one call runs one trial.
 
@@ -103,16 +43,22 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         # an exception in a plugin's on_trial_start / on_epoch_end fails the trial, naming it
-        hooks = _RecordingHooks(self.catalog)
+        hooks = LifecycleHooks(self.catalog)
         try:
             config = sample_config(trial, self.spec)
-            trial.set_user_attr("config", config)
+            trial.set_user_attr("config", config.to_json())
             hooks.on_trial_start(trial=trial, config=config)
             result = run_trial(
-                config, self.spec, self.splits, self.catalog, trial, hooks, self.verbose
+                config,
+                self.spec,
+                self.splits,
+                self.catalog,
+                trial,
+                hooks,
+                self.verbose,
+                record_history=functools.partial(trial.set_user_attr, "history"),
             )
         except optuna.TrialPruned as exc:
-            trial.set_user_attr("history", hooks.history)
             trial.set_user_attr("epochs", _reported_epochs(trial))
             trial.set_user_attr("pruned_reason", str(exc))
             raise
@@ -121,10 +67,8 @@ class Objective:
             trial.set_user_attr("fail_reason", "interrupted by the user (Ctrl-C)")
             raise
         except Exception as exc:
-            trial.set_user_attr("history", hooks.history)
             trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
             raise
-        trial.set_user_attr("history", hooks.history)
         trial.set_user_attr("epochs", result.epochs)
         trial.set_user_attr("best_epoch", result.best_epoch)
         trial.set_user_attr("train_seconds", round(result.duration, 3))
@@ -189,22 +133,17 @@ def run_isolated_trial(
     number: int,
 ) -> float:
     """One trial in its own process: read the space again, open the study, run `Objective`."""
-    spec = load_spec(path, plugins)
-    catalog = spec.catalog
-    assert catalog is not None
+    spec, catalog = open_space(path, plugins)
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     # a fresh sampler per trial: seed it by trial number, or every trial samples alike
     study = open_study(spec, storage, create=False, seed_offset=number)
-    splits = prepare_data(spec, catalog)
+    splits = load_splits(spec, catalog)
     return Objective(spec, splits, catalog, verbose)(optuna.trial.Trial(study, trial_id))
 
 
 __all__ = [
     "Objective",
-    "check_task",
-    "load_splits",
     "make_objective",
-    "prepare_data",
     "prune_checkpoints",
     "ranks_in_top",
     "run_isolated_trial",

@@ -1,4 +1,4 @@
-"""Spec -> sampled `TrialConfig`. Every Optuna `suggest_*` call lives here.
+"""Spec -> one sampled `TrialConfig`. Every Optuna `suggest_*` call lives here.
 
 Names are namespaced: a slot's choice is the parameter `<slot>` (e.g. `model`), an option's
 parameters are `<slot>.<option>.<param>` (e.g. `model.cnn.filters`) and are sampled only when that
@@ -7,125 +7,164 @@ option is chosen, so each Optuna name always has one distribution.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
 
-from automl.spec import Dist, Slot, Spec
-
-TrialConfig = dict[str, Any]
+from automl.spec import SLOT_KINDS, Slot, Spec, describe, is_searched
 
 
-def suggest(trial: optuna.Trial, name: str, dist: Dist) -> Any:
-    """Sample one `Dist` under the Optuna name `name`."""
-    if dist.kind == "categorical":
+@dataclass(frozen=True)
+class Chosen:
+    """The component chosen for one slot, with its parameters' values for this trial."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"name": ..., "params": {...}}`."""
+        return {"name": self.name, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class TrialConfig:
+    """The configuration of one trial: plain values, JSON-able (stored on the Optuna trial).
+
+    Args:
+        epochs, batch_size: training settings.
+        model, loss, optimizer, activation: the chosen component of each slot.
+        preprocessors, regularizers: the chosen component of each step, in order.
+    """
+
+    epochs: int
+    batch_size: int
+    model: Chosen
+    loss: Chosen
+    optimizer: Chosen
+    activation: Chosen
+    preprocessors: tuple[Chosen, ...] = ()
+    regularizers: tuple[Chosen, ...] = ()
+
+    def components(self) -> list[tuple[str, Chosen]]:
+        """(kind, chosen) of every slot, in pipeline order."""
+        out: list[tuple[str, Chosen]] = []
+        for key, (kind, is_list) in SLOT_KINDS.items():
+            value = getattr(self, key)
+            out.extend((kind, c) for c in (value if is_list else (value,)))
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON: `{"epochs", "batch_size", "model": {"name", "params"}, ...}`."""
+        out: dict[str, Any] = {"epochs": self.epochs, "batch_size": self.batch_size}
+        for key, (_, is_list) in SLOT_KINDS.items():
+            value = getattr(self, key)
+            out[key] = [c.to_json() for c in value] if is_list else value.to_json()
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TrialConfig:
+        """The inverse of `to_json` (also reads automl 0.1's `{"training", "slots"}` layout)."""
+        if "slots" in data:
+            data = _from_v01(data)
+        fields: dict[str, Any] = {
+            "epochs": int(data["epochs"]),
+            "batch_size": int(data["batch_size"]),
+        }
+        for key, (_, is_list) in SLOT_KINDS.items():
+            value = data[key]
+            fields[key] = tuple(Chosen(**c) for c in value) if is_list else Chosen(**value)
+        return cls(**fields)
+
+
+def _from_v01(data: Mapping[str, Any]) -> dict[str, Any]:
+    slots = data["slots"]
+    out: dict[str, Any] = dict(data["training"])
+    for key, (_, is_list) in SLOT_KINDS.items():
+        if is_list:
+            steps = sorted((k for k in slots if k.startswith(key + ".")), key=_step_index)
+            out[key] = [slots[k] for k in steps]
+        else:
+            out[key] = slots[key]
+    return out
+
+
+def _step_index(key: str) -> int:
+    return int(key.split(".")[1])
+
+
+def suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
+    """Sample one Optuna distribution under the name `name`."""
+    if isinstance(dist, CategoricalDistribution):
         return trial.suggest_categorical(name, list(dist.choices))
-    if dist.kind == "int":
-        step = int(dist.step) if dist.step is not None else 1
-        return trial.suggest_int(name, int(dist.low), int(dist.high), step=step, log=dist.log)
-    return trial.suggest_float(
-        name, float(dist.low), float(dist.high), step=dist.step, log=dist.log
-    )
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    raise TypeError(f"unsupported distribution {dist!r}")
 
 
-def _resolve(trial: optuna.Trial, name: str, value: Any) -> Any:
-    return suggest(trial, name, value) if isinstance(value, Dist) else value
+def _value(trial: optuna.Trial, name: str, value: Any) -> Any:
+    return suggest(trial, name, value) if is_searched(value) else value
 
 
-def sample_slot(trial: optuna.Trial, slot: Slot) -> dict[str, Any]:
+def sample_slot(trial: optuna.Trial, slot: Slot) -> Chosen:
     """Choose a component for `slot`, then sample only that component's parameters."""
+    option = slot.options[0]
     if slot.is_choice:
         chosen = trial.suggest_categorical(slot.key, [o.name for o in slot.options])
         option = next(o for o in slot.options if o.name == chosen)
-    else:
-        option = slot.options[0]
     params = {
-        key: _resolve(trial, f"{slot.key}.{option.name}.{key}", value)
+        key: _value(trial, f"{slot.key}.{option.name}.{key}", value)
         for key, value in option.params.items()
     }
-    return {"name": option.name, "params": params}
+    return Chosen(option.name, params)
 
 
 def sample_config(trial: optuna.Trial, spec: Spec) -> TrialConfig:
-    """The JSON-able configuration of one trial: training settings and one entry per slot."""
-    config: TrialConfig = {
-        "training": {
-            "epochs": spec.training.epochs,
-            "batch_size": _resolve(trial, "training.batch_size", spec.training.batch_size),
-        },
-        "slots": {slot.key: sample_slot(trial, slot) for slot in spec.slots},
-    }
-    return config
-
-
-def grid_search_space(spec: Spec) -> dict[str, list[Any]]:
-    """Every Optuna name with its finite list of values, for the grid sampler.
-
-    A float range needs a `step`; otherwise the grid would be infinite (a ValueError says so).
-    """
-    grid: dict[str, list[Any]] = {}
-
-    def values(name: str, dist: Dist) -> list[Any]:
-        if dist.kind == "categorical":
-            return list(dist.choices)
-        if dist.step is None and dist.kind == "float":
-            raise ValueError(
-                f"the grid sampler needs a `step` (or a list of values) for {name}; "
-                f"got {dist.describe()}"
-            )
-        if dist.log:
-            raise ValueError(
-                f"the grid sampler cannot enumerate the log range of {name}: give a list"
-            )
-        step = dist.step if dist.step is not None else 1
-        count = round((dist.high - dist.low) / step) + 1
-        return [
-            (int(dist.low + i * step) if dist.kind == "int" else round(dist.low + i * step, 12))
-            for i in range(count)
-        ]
-
-    if isinstance(spec.training.batch_size, Dist):
-        grid["training.batch_size"] = values("training.batch_size", spec.training.batch_size)
+    """The configuration of one trial: training settings and one choice per slot."""
+    chosen: dict[str, Any] = {key: [] for key, (_, is_list) in SLOT_KINDS.items() if is_list}
     for slot in spec.slots:
-        if slot.is_choice:
-            grid[slot.key] = [o.name for o in slot.options]
-        for option in slot.options:
-            for key, value in option.params.items():
-                if isinstance(value, Dist):
-                    name = f"{slot.key}.{option.name}.{key}"
-                    grid[name] = values(name, value)
-    return grid
+        value = sample_slot(trial, slot)
+        if isinstance(chosen.get(slot.field), list):
+            chosen[slot.field].append(value)
+        else:
+            chosen[slot.field] = value
+    for key, (_, is_list) in SLOT_KINDS.items():
+        if is_list:
+            chosen[key] = tuple(chosen[key])
+    return TrialConfig(
+        epochs=spec.training.epochs,
+        batch_size=int(_value(trial, "training.batch_size", spec.training.batch_size)),
+        **chosen,
+    )
 
 
 def describe_space(spec: Spec) -> list[dict[str, Any]]:
     """Rows for `automl space`: every parameter, fixed or searched, and the plugin supplying it."""
-    rows: list[dict[str, Any]] = []
-    if isinstance(spec.training.batch_size, Dist):
-        rows.append(
-            {
-                "name": "training.batch_size",
-                "searched": True,
-                "range": spec.training.batch_size.describe(),
-                "plugin": "automl",
-            }
-        )
-    else:
-        rows.append(
-            {
-                "name": "training.batch_size",
-                "searched": False,
-                "range": repr(spec.training.batch_size),
-                "plugin": "automl",
-            }
-        )
-    rows.append(
-        {
-            "name": "training.epochs",
-            "searched": False,
-            "range": str(spec.training.epochs),
-            "plugin": "automl",
+
+    def row(name: str, value: Any, plugin: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "searched": is_searched(value),
+            "range": describe(value),
+            "plugin": plugin,
         }
-    )
+
+    rows = [
+        row("training.batch_size", spec.training.batch_size, "automl"),
+        {
+            **row("training.epochs", spec.training.epochs, "automl"),
+            "range": str(spec.training.epochs),
+        },
+    ]
     for slot in spec.slots:
         names = [o.name for o in slot.options]
         rows.append(
@@ -138,12 +177,5 @@ def describe_space(spec: Spec) -> list[dict[str, Any]]:
         )
         for option in slot.options:
             for key, value in option.params.items():
-                rows.append(
-                    {
-                        "name": f"{slot.key}.{option.name}.{key}",
-                        "searched": isinstance(value, Dist),
-                        "range": value.describe() if isinstance(value, Dist) else repr(value),
-                        "plugin": option.plugin,
-                    }
-                )
+                rows.append(row(f"{slot.key}.{option.name}.{key}", value, option.plugin))
     return rows

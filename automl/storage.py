@@ -5,9 +5,7 @@ processes at once and readable by `optuna-dashboard runs/<study>/journal.log`. A
 URL is accepted instead; PostgreSQL and MySQL storages get Optuna's heartbeats, so that the trial of
 a worker that died is failed after the grace period and retried as a new trial.
 
-`SAMPLERS` and `PRUNERS` are the one table of the short names a search space may use, each with
-its Optuna class: `make_sampler` / `make_pruner` build from it, and validation can check names and
-options against it (`option_names`).
+Samplers and pruners come from the one table of short names in `automl.samplers`.
 """
 
 from __future__ import annotations
@@ -18,15 +16,15 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import optuna
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import FrozenTrial
 
+from automl import samplers
 from automl.errors import AutoMLError, StudyError
-from automl.space import grid_search_space
-from automl.spec import Spec, diff_spaces
+from automl.spec import Spec, diff_spaces, grid_search_space
 
 RUNS_DIR_ENV = "AUTOML_RUNS_DIR"
 HEARTBEAT_ENV = "AUTOML_HEARTBEAT_INTERVAL"
@@ -34,25 +32,6 @@ GRACE_ENV = "AUTOML_GRACE_PERIOD"
 SPACE_HASH_ATTR = "space_hash"
 SPACE_ATTR = "space"
 MAX_RETRY = 3  # a dead worker's trial is run again at most this many times
-
-SAMPLERS: dict[str, type[optuna.samplers.BaseSampler]] = {
-    "tpe": optuna.samplers.TPESampler,
-    "random": optuna.samplers.RandomSampler,
-    "grid": optuna.samplers.GridSampler,
-    "cmaes": optuna.samplers.CmaEsSampler,
-    "gp": optuna.samplers.GPSampler,
-    "qmc": optuna.samplers.QMCSampler,
-}
-PRUNERS: dict[str, type[optuna.pruners.BasePruner]] = {
-    "none": optuna.pruners.NopPruner,
-    "median": optuna.pruners.MedianPruner,
-    "percentile": optuna.pruners.PercentilePruner,
-    "successive_halving": optuna.pruners.SuccessiveHalvingPruner,
-    "hyperband": optuna.pruners.HyperbandPruner,
-    "patient": optuna.pruners.PatientPruner,
-    "threshold": optuna.pruners.ThresholdPruner,
-}
-T = TypeVar("T")
 
 
 # ---------------------------------------------------------------------------------- places
@@ -121,7 +100,7 @@ def retry_callback() -> Callable[[optuna.Study, FrozenTrial], None]:
     cls = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
     if cls is None:
         cls = optuna.storages.RetryFailedTrialCallback
-    return cls(max_retry=MAX_RETRY)  # type: ignore[no-any-return]
+    return cls(max_retry=MAX_RETRY)
 
 
 def retried_numbers(trials: Sequence[FrozenTrial]) -> dict[int, int]:
@@ -176,46 +155,19 @@ def open_storage(spec: Spec, storage: str | None = None) -> optuna.storages.Base
 
 
 # ------------------------------------------------------------------------- sampler, pruner
-def option_names(cls: type) -> list[str]:
-    """The keyword options an Optuna sampler or pruner class accepts (for validation)."""
-    return [p for p in inspect.signature(cls).parameters if p != "self"]
-
-
 def make_sampler(spec: Spec, seed_offset: int = 0) -> optuna.samplers.BaseSampler:
     """The sampler named in the spec, seeded with `study.seed` (plus `seed_offset`, except for
     the grid, whose seed only orders the grid) unless its options set a seed."""
-    name, options = spec.study.sampler.name, dict(spec.study.sampler.options)
-    if spec.study.seed is not None:
-        options.setdefault("seed", spec.study.seed + (0 if name == "grid" else seed_offset))
-    if name == "gp" and importlib.util.find_spec("torch") is None:
-        raise AutoMLError(
-            "sampler 'gp' needs a package that is not installed: Optuna's GPSampler runs on "
-            "PyTorch (pip install torch); or choose tpe, random, grid, cmaes or qmc"
-        )
-    cls: Any = SAMPLERS[name]
-    if name == "grid":
-        return _build("sampler", name, lambda: cls(grid_search_space(spec), **options))
-    return _build("sampler", name, lambda: cls(**options))
+    name, seed = spec.study.sampler.name, spec.study.seed
+    if seed is not None and name != "grid":
+        seed += seed_offset
+    grid = grid_search_space(spec) if name == "grid" else None
+    return samplers.make_sampler(name, spec.study.sampler.options, seed, grid)
 
 
 def make_pruner(spec: Spec) -> optuna.pruners.BasePruner:
     """The pruner named in the spec (`median` waits 2 epochs, `patient` wraps `median`)."""
-    name, options = spec.study.pruner.name, dict(spec.study.pruner.options)
-    if name == "patient":
-        options.setdefault("wrapped_pruner", optuna.pruners.MedianPruner())
-    if name == "median":
-        options.setdefault("n_warmup_steps", 2)
-    return _build("pruner", name, lambda: PRUNERS[name](**options))
-
-
-def _build(kind: str, name: str, make: Callable[[], T]) -> T:
-    """Call `make`; Optuna's complaints about the options become an `AutoMLError`."""
-    try:
-        return make()
-    except ImportError as exc:
-        raise AutoMLError(f"{kind} {name!r} needs a package that is not installed: {exc}") from exc
-    except (TypeError, ValueError) as exc:
-        raise AutoMLError(f"{kind} {name!r}: {exc}") from exc
+    return samplers.make_pruner(spec.study.pruner.name, spec.study.pruner.options)
 
 
 # ------------------------------------------------------------------------------ open_study
@@ -252,7 +204,7 @@ def open_study(
         storage=store,
         sampler=sampler,
         pruner=pruner,
-        direction=spec.study.direction,  # type: ignore[arg-type]  # checked by the spec
+        direction=spec.study.direction,
         load_if_exists=True,
     )
     _check_space(study, spec)
@@ -285,8 +237,6 @@ def _existing_trials(store: optuna.storages.BaseStorage, name: str) -> int:
 
 
 __all__ = [
-    "PRUNERS",
-    "SAMPLERS",
     "checkpoint_path",
     "database_url",
     "heartbeat_settings",
@@ -295,7 +245,6 @@ __all__ = [
     "make_sampler",
     "open_storage",
     "open_study",
-    "option_names",
     "rdb_storage",
     "retried_numbers",
     "retry_callback",

@@ -11,15 +11,17 @@ from __future__ import annotations
 import socket
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.data import load_splits
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import TuneResult, format_leaderboard, leaderboard
-from automl.objective import make_objective, prepare_data, prune_checkpoints
+from automl.objective import make_objective, prune_checkpoints
 from automl.parallel import (
     LoopOutcome,
     Progress,
@@ -29,8 +31,8 @@ from automl.parallel import (
     supervise,
     worker_name,
 )
-from automl.plugins import Catalog
-from automl.spec import Spec, load_spec
+from automl.plugins import Catalog, load_catalog
+from automl.spec import Spec, open_space
 from automl.storage import open_study
 
 Callback = Callable[[optuna.Study, FrozenTrial], None]
@@ -65,7 +67,7 @@ def run_study(
     """
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials get one line each
     study = open_study(spec, storage, seed_offset=seed_offset)
-    splits = prepare_data(spec, catalog)
+    splits = load_splits(spec, catalog)
     objective = make_objective(spec, splits, catalog, storage, verbose)
     hooks = LifecycleHooks(catalog)  # a failing on_trial_end / on_study_* hook warns, naming it
     done = len(counted_trials(study))
@@ -107,7 +109,8 @@ def _after_trial(spec: Spec, hooks: LifecycleHooks, bar: Progress, label: str) -
 
 
 def tune(
-    space: str | Path | Spec,
+    space: str | Path | Mapping[str, Any] | Spec,
+    *,
     trials: int | None = None,
     timeout: float | None = None,
     storage: str | None = None,
@@ -116,11 +119,12 @@ def tune(
     verbose: int = 0,
     print_leaderboard: bool = False,
     jobs: int = 1,
+    catalog: Catalog | None = None,
 ) -> TuneResult:
     """Tune a search space; running it again resumes the same study until the budget is spent.
 
     Args:
-        space: a YAML path or a loaded `Spec`.
+        space: a YAML path, a dict with the same schema, or a loaded `Spec`.
         trials: total trial budget (finished trials count). Defaults to `study.trials`.
         timeout: seconds for this run. Defaults to `study.timeout`.
         storage: an Optuna storage URL or journal path. Defaults to `runs/<study>/journal.log`.
@@ -130,15 +134,19 @@ def tune(
         print_leaderboard: print the leaderboard when done (also after Ctrl-C).
         jobs: worker processes sharing the study (each with its share of the CPU threads).
             Defaults to `1`: trials run in this process (unless `study.recycle_after` is set).
+        catalog: the registries `space` was resolved against (with a `Spec`). Defaults to
+            `None`: loaded from the space's plugins.
     """
-    spec = space if isinstance(space, Spec) else load_spec(space, plugins)
-    catalog = spec.catalog
-    assert catalog is not None
+    if isinstance(space, Spec):
+        spec, catalog = space, catalog if catalog is not None else load_catalog(space.plugins)
+    else:
+        spec, catalog = open_space(space, plugins)
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
     started = time.monotonic()
     if jobs != 1 or spec.study.recycle_after:
-        result = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
+        study, interrupted = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
+        result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog)
     else:
         study, outcome = run_study(
             spec,
@@ -149,12 +157,14 @@ def tune(
             verbose=verbose,
             progress=progress,
         )
-        result = TuneResult(study, spec, interrupted=outcome.interrupted)
+        result = TuneResult(study, spec, interrupted=outcome.interrupted, catalog=catalog)
     return _finish(result, budget, started, print_leaderboard)
 
 
 def work(
     spec: Spec,
+    catalog: Catalog,
+    *,
     trials: int | None = None,
     timeout: float | None = None,
     storage: str | None = None,
@@ -165,6 +175,7 @@ def work(
 
     Args:
         spec: the loaded search space.
+        catalog: the registries it was resolved against.
         trials: total budget of the study (all workers). Defaults to `study.trials`.
         timeout: seconds for this worker. Defaults to `study.timeout`.
         storage: the shared storage URL. Defaults to the spec's, else the journal file.
@@ -172,8 +183,6 @@ def work(
             (on a database storage the host name offsets it too, for workers on other machines).
         verbose: Keras fit verbosity.
     """
-    catalog = spec.catalog
-    assert catalog is not None
     _, outcome = run_study(
         spec,
         catalog,

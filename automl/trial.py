@@ -5,10 +5,9 @@ Keras is used only through `keras` / `keras.ops`, so the JAX and PyTorch backend
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,42 +15,12 @@ import keras
 import numpy as np
 import optuna
 
-from automl.components import BuildContext, Component
+from automl.components import BuildContext
 from automl.data import Splits
 from automl.errors import TrialFailed
 from automl.plugins import Catalog
-from automl.registry import KIND_TITLES
 from automl.space import TrialConfig
 from automl.spec import Spec
-
-
-@contextlib.contextmanager
-def blame(catalog: Catalog, kind: str, name: str) -> Iterator[Component]:
-    """Yield the component; any exception it raises becomes `TrialFailed` naming its plugin."""
-    component = catalog[kind].get(name)
-    try:
-        yield component
-    except (TrialFailed, optuna.TrialPruned, KeyboardInterrupt):
-        raise
-    except Exception as exc:
-        owner = catalog[kind].owner(name)
-        culprit = catalog.plugin_in_traceback(exc.__traceback__)  # e.g. a loss raising in fit
-        if culprit is not None and culprit != owner:
-            raise TrialFailed(
-                f"plugin {culprit!r} raised {type(exc).__name__}: {exc} (inside the "
-                f"{KIND_TITLES[kind]} {name!r} of plugin {owner!r})"
-            ) from exc
-        raise TrialFailed(
-            f"{KIND_TITLES[kind]} {name!r} (plugin {owner!r}) raised {type(exc).__name__}: {exc}"
-        ) from exc
-
-
-def _slot_items(config: TrialConfig, prefix: str) -> list[dict[str, Any]]:
-    slots = config["slots"]
-    keys = sorted(
-        (k for k in slots if k.startswith(prefix + ".")), key=lambda k: int(k.split(".")[1])
-    )
-    return [slots[k] for k in keys]
 
 
 def as_float_inputs(x: np.ndarray) -> np.ndarray:
@@ -75,9 +44,9 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
     )
     x: Any = inputs
     x_fit = as_float_inputs(splits.x_train)
-    for step in _slot_items(config, "preprocessors"):
-        with blame(catalog, "preprocessor", step["name"]) as pre:
-            layer = pre.build(x_fit, **step["params"])
+    for step in config.preprocessors:
+        with catalog.blame("preprocessor", step.name) as pre:
+            layer = pre.build(x_fit, **step.params)
             if layer is None:
                 continue
             x = layer(x)
@@ -87,13 +56,11 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
         raise TrialFailed(
             "the inputs are still text after the preprocessors (categorical columns); "
             "add `one_hot` "
-            f"to `preprocessors` to encode them. Received: preprocessors={_step_names(config)}"
+            "to `preprocessors` to encode them. "
+            f"Received: preprocessors={[step.name for step in config.preprocessors]}"
         )
 
-    regularizers = [
-        (catalog["regularizer"].get(r["name"]), r["params"])
-        for r in _slot_items(config, "regularizers")
-    ]
+    regularizers = [(catalog["regularizer"].get(r.name), r.params) for r in config.regularizers]
 
     def kernel_regularizer() -> Any:
         penalties = [reg.kernel_regularizer(**params) for reg, params in regularizers]
@@ -110,29 +77,23 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
     def regularizer_layers() -> list[keras.layers.Layer]:
         return [layer for reg, params in regularizers for layer in reg.layers(**params)]
 
-    activation_cfg = config["slots"].get("activation", {"name": "relu", "params": {}})
-    activation = catalog["activation"].get(activation_cfg["name"])
+    activation = catalog["activation"].get(config.activation.name)
     n_outputs = splits.n_classes if splits.task == "multiclass" else 1
     ctx = BuildContext(
         task=splits.task,
         n_outputs=n_outputs,
         input_shape=shape,
-        make_activation=lambda: activation.build(**activation_cfg["params"]),
+        make_activation=lambda: activation.build(**config.activation.params),
         make_kernel_regularizer=kernel_regularizer,
         make_regularizer_layers=regularizer_layers,
     )
-    model_cfg = config["slots"]["model"]
-    with blame(catalog, "model_family", model_cfg["name"]) as family:
+    with catalog.blame("model_family", config.model.name) as family:
         problem = family.check_input(shape)
         if problem:
             raise TrialFailed(problem)
-        features = family.build(x, ctx, **model_cfg["params"])
+        features = family.build(x, ctx, **config.model.params)
     outputs = _head(features, splits)
     return keras.Model(inputs, outputs, name="automl_model")
-
-
-def _step_names(config: TrialConfig) -> list[str]:
-    return [step["name"] for step in _slot_items(config, "preprocessors")]
 
 
 def class_weights(setting: Any, splits: Splits) -> dict[int, float] | None:
@@ -235,7 +196,8 @@ class ScoreCallback(keras.callbacks.Callback):
         # the validation loss is computed from the same forward pass (no separate evaluate pass)
         self.loss = keras.losses.get(loss) if isinstance(loss, str) else loss
         self.y_val_fit = fit_targets(y_val, task)
-        self.scores: list[float] = []
+        #: per epoch that ran: training loss, validation loss and score
+        self.history: dict[str, list[float]] = {"loss": [], "val_loss": [], "score": []}
         self.pruned_at: int | None = None
         self.nan_at: int | None = None
 
@@ -251,8 +213,10 @@ class ScoreCallback(keras.callbacks.Callback):
         if self.loss is not None:
             logs["val_loss"] = float(keras.ops.convert_to_numpy(self.loss(self.y_val_fit, raw)))
         score = float(self.metric.score(self.y_val, y_pred))
-        self.scores.append(score)
         logs["score"] = score
+        for key in self.history:
+            if logs.get(key) is not None:
+                self.history[key].append(float(logs[key]))
         if self.hook is not None:
             self.hook.on_epoch_end(trial=self.trial, epoch=epoch, logs=dict(logs))
         if self.trial is not None:
@@ -286,13 +250,11 @@ def compile_model(
     if seed is not None:
         keras.utils.set_random_seed(seed)
     model = build_model(config, splits, catalog)
-    loss_cfg = config["slots"]["loss"]
-    with blame(catalog, "loss", loss_cfg["name"]) as loss_component:
-        loss = loss_component.build(splits.task, splits.n_classes, **loss_cfg["params"])
-    opt_cfg = config["slots"]["optimizer"]
-    with blame(catalog, "optimizer", opt_cfg["name"]) as opt_component:
-        optimizer = opt_component.build(**opt_cfg["params"])
-        optimizer_callbacks = list(opt_component.callbacks(**opt_cfg["params"]))
+    with catalog.blame("loss", config.loss.name) as loss_component:
+        loss = loss_component.build(splits.task, splits.n_classes, **config.loss.params)
+    with catalog.blame("optimizer", config.optimizer.name) as opt_component:
+        optimizer = opt_component.build(**config.optimizer.params)
+        optimizer_callbacks = list(opt_component.callbacks(**config.optimizer.params))
     model.compile(optimizer=optimizer, loss=loss)
     return model, loss, optimizer_callbacks
 
@@ -314,11 +276,32 @@ def fit_model(
         as_float_inputs(splits.x_train),
         fit_targets(splits.y_train, splits.task),
         epochs=epochs,
-        batch_size=int(config["training"]["batch_size"]),
+        batch_size=config.batch_size,
         callbacks=callbacks,
         class_weight=class_weights(spec.training.class_weight, splits),
         verbose=verbose,
     )
+
+
+def trial_seed(spec: Spec, number: int) -> int | None:
+    """The weight-initialisation seed of trial `number` (None when the study is unseeded)."""
+    return spec.study.seed + number if spec.study.seed is not None else None
+
+
+def _early_stopping(spec: Spec) -> list[keras.callbacks.Callback]:
+    es = spec.training.early_stopping
+    if es is None:
+        return []
+    mode = "min" if es.monitor != "score" or spec.study.direction == "minimize" else "max"
+    return [
+        keras.callbacks.EarlyStopping(
+            monitor=es.monitor,
+            mode=mode,
+            patience=es.patience,
+            min_delta=es.min_delta,
+            restore_best_weights=True,
+        )
+    ]
 
 
 def run_trial(
@@ -329,53 +312,41 @@ def run_trial(
     trial: optuna.Trial | None = None,
     hook: Any = None,
     verbose: int = 0,
+    record_history: Callable[[dict[str, list[float]]], None] | None = None,
 ) -> TrialResult:
-    """Build, compile, fit and score one configuration. Raises `optuna.TrialPruned` when pruned."""
-    started = time.perf_counter()
-    seed = (
-        spec.study.seed + (trial.number if trial is not None else 0)
-        if spec.study.seed is not None
-        else None
-    )
-    model, loss, optimizer_callbacks = compile_model(config, splits, catalog, seed)
+    """Build, compile, fit and score one configuration. Raises `optuna.TrialPruned` when pruned.
 
+    Args:
+        record_history: called with the per-epoch `loss`, `val_loss` and `score` of the epochs
+            that ran, whether the trial completes, is pruned or fails. Defaults to `None`.
+    """
+    started = time.perf_counter()
+    model, loss, optimizer_callbacks = compile_model(
+        config, splits, catalog, trial_seed(spec, trial.number if trial is not None else 0)
+    )
     metric = catalog["metric"].get(spec.study.metric)
     scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, trial, hook, loss)
-    callbacks: list[keras.callbacks.Callback] = [scorer, *optimizer_callbacks]
-    es = spec.training.early_stopping
-    if es is not None:
-        monitor = es.monitor
-        mode = (
-            ("max" if spec.study.direction == "maximize" else "min")
-            if monitor == "score"
-            else "min"
-        )
-        callbacks.append(
-            keras.callbacks.EarlyStopping(
-                monitor=monitor,
-                mode=mode,
-                patience=es.patience,
-                min_delta=es.min_delta,
-                restore_best_weights=True,
-            )
-        )
-    epochs = int(config["training"]["epochs"])
-    with blame(catalog, "model_family", config["slots"]["model"]["name"]):
-        history = fit_model(model, config, spec, splits, epochs, callbacks, verbose)
+    callbacks = [scorer, *optimizer_callbacks, *_early_stopping(spec)]
+    try:
+        with catalog.blame("model_family", config.model.name):
+            fit_model(model, config, spec, splits, config.epochs, callbacks, verbose)
+    finally:
+        if record_history is not None:
+            record_history(scorer.history)
     if scorer.nan_at is not None:
         raise TrialFailed(f"the loss or the model output became NaN at epoch {scorer.nan_at + 1}")
     if scorer.pruned_at is not None:
         raise optuna.TrialPruned(f"pruned at epoch {scorer.pruned_at + 1}")
     # the score of the weights we keep (EarlyStopping restored the best epoch), computed exactly
     score = float(metric.score(splits.y_val, predict_output(model, splits.x_val, splits.task)))
-    ran = len(history.history.get("loss", []))
-    pick = max if spec.study.direction == "maximize" else min
-    best_epoch = scorer.scores.index(pick(scorer.scores)) + 1 if scorer.scores else ran
+    scores = np.asarray(scorer.history["score"])
+    ran = len(scorer.history["loss"])
+    pick = np.argmax if spec.study.direction == "maximize" else np.argmin
     return TrialResult(
         score=score,
         model=model,
         epochs=ran,
-        best_epoch=best_epoch,
+        best_epoch=int(pick(scores)) + 1 if len(scores) else ran,
         duration=time.perf_counter() - started,
-        history={k: [float(v) for v in vals] for k, vals in history.history.items()},
+        history=scorer.history,
     )

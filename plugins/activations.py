@@ -7,15 +7,16 @@ from typing import Any
 import keras
 
 from automl import hookimpl
-from automl.components import BaseActivation, float_param
+from automl.components import TASKS, BaseActivation, float_param
 
 
 class NamedActivation(BaseActivation):
     """An activation Keras knows by name."""
 
-    def __init__(self, name: str, help: str) -> None:
+    def __init__(self, name: str, help: str, default_for: tuple[str, ...] = ()) -> None:
         self.name = name  # type: ignore[misc]
         self.help = help  # type: ignore[misc]
+        self.default_for = default_for  # type: ignore[misc]
 
     def build(self, **params: Any) -> keras.layers.Layer:
         return keras.layers.Activation(self.name)
@@ -49,7 +50,7 @@ class Elu(BaseActivation):
 
 @hookimpl
 def register_activations(register: Any) -> None:
-    register(NamedActivation("relu", "Rectified linear unit: max(x, 0)."))
+    register(NamedActivation("relu", "Rectified linear unit: max(x, 0).", default_for=TASKS))
     register(NamedActivation("tanh", "Hyperbolic tangent."))
     register(NamedActivation("sigmoid", "Logistic sigmoid: 1 / (1 + exp(-x))."))
     register(LeakyRelu())

@@ -113,6 +113,7 @@ class CrossEntropy(BaseLoss):
         "categorical when label_smoothing > 0)."
     )
     tasks = CLASSIFICATION
+    default_for = CLASSIFICATION
     params = (
         float_param("label_smoothing", 0.0, "Smooth targets toward uniform.", bounds=(0, 0.99)),
     )
@@ -141,8 +142,7 @@ class Focal(BaseLoss):
     )
 
     def build(self, task: str, n_classes: int, **params: Any) -> Any:
-        full = {**self.defaults(), **params}
-        return FocalCrossentropy(full["gamma"], full["alpha"], full["class_balancing"])
+        return FocalCrossentropy(params["gamma"], params["alpha"], params["class_balancing"])
 
 
 class MSE(BaseLoss):
@@ -151,6 +151,7 @@ class MSE(BaseLoss):
     name = "mse"
     help = "Mean squared error, for regression."
     tasks = REGRESSION
+    default_for = REGRESSION
 
     def build(self, task: str, n_classes: int, **params: Any) -> Any:
         return keras.losses.MeanSquaredError()

@@ -35,6 +35,7 @@ class Accuracy(BaseMetric):
     name = "accuracy"
     help = "Accuracy (higher is better)."
     tasks = CLASSIFICATION
+    default_for = CLASSIFICATION
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return float(skm.accuracy_score(y_true, labels_of(y_pred)))
@@ -111,9 +112,17 @@ class RegressionMetric(BaseMetric):
 
     tasks = REGRESSION
 
-    def __init__(self, name: str, help: str, fn: Callable[..., Any], direction: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        help: str,
+        fn: Callable[..., Any],
+        direction: str,
+        default_for: tuple[str, ...] = (),
+    ) -> None:
         self.name, self.help, self.fn = name, help, fn  # type: ignore[misc]
         self.direction = direction  # type: ignore[misc,assignment]
+        self.default_for = default_for  # type: ignore[misc]
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return float(self.fn(np.ravel(y_true), np.ravel(y_pred)))
@@ -138,7 +147,9 @@ def register_metrics(register: Any) -> None:
         )
     )
     register(
-        RegressionMetric("rmse", "Root mean squared error (lower is better).", _rmse, "minimize")
+        RegressionMetric(
+            "rmse", "Root mean squared error (lower is better).", _rmse, "minimize", REGRESSION
+        )
     )
     register(
         RegressionMetric(

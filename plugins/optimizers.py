@@ -13,7 +13,15 @@ from typing import Any
 import keras
 
 from automl import hookimpl
-from automl.components import BaseOptimizer, Param, bool_param, float_param, int_param, str_param
+from automl.components import (
+    TASKS,
+    BaseOptimizer,
+    Param,
+    bool_param,
+    float_param,
+    int_param,
+    str_param,
+)
 
 SCHEDULES = ("constant", "exponential", "cosine", "plateau")
 
@@ -84,30 +92,28 @@ class ScheduledOptimizer(BaseOptimizer):
         raise NotImplementedError
 
     def build(self, **params: Any) -> keras.optimizers.Optimizer:
-        full = {**self.defaults(), **params}
-        if full["schedule"] not in SCHEDULES:
+        if params["schedule"] not in SCHEDULES:
             raise ValueError(
                 f"schedule must be one of {', '.join(SCHEDULES)}. "
-                f"Received: schedule={full['schedule']!r}"
+                f"Received: schedule={params['schedule']!r}"
             )
-        clip = {"clipnorm": full["clipnorm"]} if full["clipnorm"] > 0 else {}
-        rest = {k: v for k, v in full.items() if k != "learning_rate"}
-        return self.make(float(full["learning_rate"]), clip, **rest)
+        clip = {"clipnorm": params["clipnorm"]} if params["clipnorm"] > 0 else {}
+        rest = {k: v for k, v in params.items() if k != "learning_rate"}
+        return self.make(float(params["learning_rate"]), clip, **rest)
 
     def callbacks(self, **params: Any) -> list[keras.callbacks.Callback]:
-        full = {**self.defaults(), **params}
-        schedule, lr0 = full["schedule"], float(full["learning_rate"])
+        schedule, lr0 = params["schedule"], float(params["learning_rate"])
         if schedule == "plateau":
             return [
                 keras.callbacks.ReduceLROnPlateau(
                     monitor="val_loss",
-                    factor=full["decay_rate"],
-                    patience=full["plateau_patience"],
+                    factor=params["decay_rate"],
+                    patience=params["plateau_patience"],
                     min_lr=lr0 * 1e-3,
                 )
             ]
         if schedule in ("exponential", "cosine"):
-            rate, steps = full["decay_rate"], full["decay_epochs"]
+            rate, steps = params["decay_rate"], params["decay_epochs"]
             return [
                 keras.callbacks.LearningRateScheduler(
                     lambda epoch, lr: scheduled_lr(epoch, lr0, schedule, rate, steps)
@@ -167,6 +173,7 @@ class Adam(ScheduledOptimizer):
 
     name = "adam"
     help = "Adam: adaptive moment estimation."
+    default_for = TASKS
     own_params = (_lr(1e-3, 1e-4, 1e-2),)
 
     def make(self, lr: float, clip: dict[str, Any], **params: Any) -> Any:

@@ -408,16 +408,15 @@ class Augment(BasePreprocessor):
                 "augment needs images of shape (height, width, channels). "
                 f"Received: input shape={tuple(x.shape[1:])}"
             )
-        full = {**self.defaults(), **params}
         layers: list[keras.layers.Layer] = []
-        if full["flip"] != "none":
-            layers.append(keras.layers.RandomFlip(full["flip"]))
-        if full["rotation"] > 0:
-            layers.append(keras.layers.RandomRotation(full["rotation"], fill_mode="constant"))
-        if full["zoom"] > 0:
-            layers.append(keras.layers.RandomZoom(full["zoom"], fill_mode="constant"))
-        if full["translation"] > 0:
-            t = full["translation"]
+        if params["flip"] != "none":
+            layers.append(keras.layers.RandomFlip(params["flip"]))
+        if params["rotation"] > 0:
+            layers.append(keras.layers.RandomRotation(params["rotation"], fill_mode="constant"))
+        if params["zoom"] > 0:
+            layers.append(keras.layers.RandomZoom(params["zoom"], fill_mode="constant"))
+        if params["translation"] > 0:
+            t = params["translation"]
             layers.append(keras.layers.RandomTranslation(t, t, fill_mode="constant"))
         if not layers:
             return keras.layers.Identity()

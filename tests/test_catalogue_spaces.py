@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from automl.spec import load_yaml_with_lines, spec_from_dict
+from automl.spec import RawSpace, read_yaml, resolve
 from automl.study import tune
 
 SPACES = Path(__file__).resolve().parents[1] / "search_spaces"
@@ -17,11 +17,11 @@ SPACES = Path(__file__).resolve().parents[1] / "search_spaces"
 def quick_spec(name: str, catalog: Any) -> Any:
     """The shipped space with 1 epoch; data paths stay relative to the shipped file."""
     path = SPACES / name
-    data, lines = load_yaml_with_lines(path.read_text(), str(path))
+    data, lines = read_yaml(path)
     data["training"]["epochs"] = 1
     data["study"]["timeout"] = None
     data["data"]["limit"] = 300  # keep the suite fast (the sequence set has 600 rows)
-    return spec_from_dict(data, lines, str(path), catalog=catalog)
+    return resolve(RawSpace(data, lines, str(path)), catalog)
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def quick_spec(name: str, catalog: Any) -> Any:
 )
 def test_space_runs_two_trials(catalog: Any, name: str, task: str, metric: str) -> None:
     spec = quick_spec(name, catalog)
-    assert spec.task == task and spec.study.metric == metric
+    assert spec.data.task == task and spec.study.metric == metric
     result = tune(spec, trials=2, progress=False)
     states = [row["state"] for row in result.leaderboard]
     reasons = [row["reason"] for row in result.leaderboard if row["state"] == "fail"]

@@ -69,6 +69,7 @@ def test_every_subcommand_is_one_table_entry() -> None:
         "trials",
         "export",
         "predict",
+        "report",
         "plugins",
     ]
     parser = build_parser()
@@ -80,7 +81,9 @@ def test_every_subcommand_is_one_table_entry() -> None:
             argv += ["--out", "o"]
         args = parser.parse_args([*argv, "--plugin", "a.py", "--plugin", "b"])
         assert args.command == command.name and args.plugin == ["a.py", "b"]
-        assert hasattr(args, "storage") == (command.name in {"tune", "worker", "trials", "export"})
+        assert hasattr(args, "storage") == (
+            command.name in {"tune", "worker", "trials", "export", "report"}
+        )
 
 
 def test_validate_and_space_print_the_checked_space(

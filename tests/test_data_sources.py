@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from automl.data import split_dataset
+from automl.data import partition_dataset
 from automl.errors import AutoMLError, SpecError
-from automl.spec import spec_from_dict
+from automl.spec import RawSpace, resolve
 
 
 def source(catalog: Any, name: str) -> Any:
@@ -36,7 +36,7 @@ def test_sklearn_bundled_sets(catalog: Any, name: str, shape: tuple[int, ...], t
     data = sk.load(name=name)
     assert data.x.shape == shape and data.x.dtype == np.float32
     assert data.task == task == sk.task(name=name)
-    assert split_dataset(data, 0.2, 0.2).task == task
+    assert partition_dataset(data, 0.2, 0.2).task == task
 
 
 def test_sklearn_synthetic_sets_have_the_asked_size_and_imbalance(catalog: Any) -> None:
@@ -113,12 +113,12 @@ def test_csv_path_is_relative_to_the_yaml_file(catalog: Any, tmp_path: Path) -> 
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "p.csv").write_text(CSV)
     raw = {"data": {"source": {"csv": {"path": "data/p.csv"}}}, "model": "mlp"}
-    spec = spec_from_dict(raw, source=str(tmp_path / "space.yaml"), catalog=catalog)
+    spec = resolve(RawSpace(raw, source=str(tmp_path / "space.yaml")), catalog)
     assert spec.data.source_params["path"] == str(tmp_path / "data" / "p.csv")
-    assert spec.task == "binary"  # read from the target column at validation time
+    assert spec.data.task == "binary"  # read from the target column at validation time
     raw["data"]["source"]["csv"]["path"] = "data/nope.csv"
     with pytest.raises(SpecError, match=r"data\.source\.csv: csv file not found: .*nope\.csv"):
-        spec_from_dict(raw, source=str(tmp_path / "space.yaml"), catalog=catalog)
+        resolve(RawSpace(raw, source=str(tmp_path / "space.yaml")), catalog)
 
 
 # ---------------------------------------------------------------------------------------- npz

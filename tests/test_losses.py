@@ -13,7 +13,7 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from automl.data import Splits
 from automl.errors import SpecError, TrialFailed
-from automl.spec import spec_from_dict
+from automl.spec import load_spec
 from automl.trial import class_weights
 from automl_plugins.losses import FocalCrossentropy, SparseCategoricalCrossentropyLS
 
@@ -23,7 +23,8 @@ def value(loss: Any, y_true: Any, y_pred: Any) -> float:
 
 
 def build(catalog: Any, name: str, task: str, n_classes: int = 0, **params: Any) -> Any:
-    return catalog["loss"].get(name).build(task, n_classes, **params)
+    loss = catalog["loss"].get(name)
+    return loss.build(task, n_classes, **{**loss.defaults(), **params})
 
 
 # ------------------------------------------------------------------------------------ focal
@@ -149,10 +150,10 @@ def test_class_weight_is_validated(catalog: Any) -> None:
         "training": {"class_weight": "balanced"},
         "model": "mlp",
     }
-    assert spec_from_dict(data, catalog=catalog).training.class_weight == "balanced"
+    assert load_spec(data, catalog=catalog).training.class_weight == "balanced"
     data["training"] = {"class_weight": "balancd"}
     with pytest.raises(SpecError, match=r"training\.class_weight"):
-        spec_from_dict(data, catalog=catalog)
+        load_spec(data, catalog=catalog)
 
 
 # ---------------------------------------------------------------------------------- task fit
@@ -175,4 +176,4 @@ def test_a_loss_that_does_not_fit_the_task_fails_validation(
         "study": {"metric": "rmse" if task == "regression" else "accuracy"},
     }
     with pytest.raises(SpecError, match=f"loss '{loss}' does not fit a {task} task"):
-        spec_from_dict(data, catalog=catalog)
+        load_spec(data, catalog=catalog)

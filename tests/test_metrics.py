@@ -10,7 +10,7 @@ import pytest
 from sklearn import metrics as skm
 
 from automl.errors import SpecError
-from automl.spec import spec_from_dict
+from automl.spec import load_spec
 
 Reference = Callable[[np.ndarray, np.ndarray], float]
 
@@ -124,7 +124,7 @@ def test_a_metric_that_does_not_fit_the_task_fails_validation(
         "model": "mlp",
     }
     with pytest.raises(SpecError, match=f"metric '{metric}' does not fit a {task} task"):
-        spec_from_dict(data, catalog=catalog)
+        load_spec(data, catalog=catalog)
 
 
 def test_csv_task_is_known_at_validation_time(catalog: Any, tmp_path: Any) -> None:
@@ -136,4 +136,4 @@ def test_csv_task_is_known_at_validation_time(catalog: Any, tmp_path: Any) -> No
         "model": "mlp",
     }
     with pytest.raises(SpecError, match="metric 'f1_macro' does not fit a regression task"):
-        spec_from_dict(data, catalog=catalog)
+        load_spec(data, catalog=catalog)

@@ -81,12 +81,12 @@ def register_data_sources(register):
 
 
 def test_components_that_do_not_fit_the_task_found_in_the_data(write_space, tmp_path: Path) -> None:
+    from automl.data import load_splits
     from automl.errors import AutoMLError
-    from automl.objective import prepare_data
-    from automl.spec import load_spec
+    from automl.spec import open_space
 
     (tmp_path / "line_plugin.py").write_text(LINE_PLUGIN)
-    spec = load_spec(
+    spec, catalog = open_space(
         write_space(
             """
             plugins: [line_plugin.py]
@@ -97,10 +97,10 @@ def test_components_that_do_not_fit_the_task_found_in_the_data(write_space, tmp_
             """
         )
     )
-    assert spec.task is None  # the source does not say: the data does
+    assert spec.data.task is None  # the source does not say: the data does
     with pytest.raises(
         AutoMLError,
         match=r"^study\.metric: 'accuracy' does not fit the regression task found in the data "
         r"\(it fits: binary, multiclass\)$",
     ):
-        prepare_data(spec, spec.catalog)  # type: ignore[arg-type]
+        load_splits(spec, catalog)

@@ -205,34 +205,34 @@ def test_installed_plugin_with_bad_hook_arguments_is_skipped(site: Path) -> None
 
 # ------------------------------------------------------------------------------ local plugins
 def test_local_plugin_from_cli_option_and_from_yaml(write_space, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from automl.spec import load_spec
+    from automl.spec import load_spec, open_space
 
     (tmp_path / "tiny_plugin.py").write_text(textwrap.dedent(LOCAL))
     path = write_space(IRIS_SPACE.format(name="loc", extra="", model="{tiny: {}}"))
     with pytest.raises(SpecError, match="unknown model family 'tiny'"):
         load_spec(path)
-    spec = load_spec(path, plugins=(str(tmp_path / "tiny_plugin.py"),))
-    assert spec.catalog["model_family"].owner("tiny") == "tiny_plugin.py"
-    assert spec.catalog.plugins["tiny_plugin.py"].source == "local"
+    _, catalog = open_space(path, plugins=(str(tmp_path / "tiny_plugin.py"),))
+    assert catalog["model_family"].owner("tiny") == "tiny_plugin.py"
+    assert catalog.plugins["tiny_plugin.py"].source == "local"
 
     path = write_space(
         IRIS_SPACE.format(name="loc", extra="plugins: [tiny_plugin.py]", model="{tiny: {}}")
     )
-    spec = load_spec(path)  # the relative path is resolved against the YAML file's folder
-    assert spec.catalog.plugins["tiny_plugin.py"].location == str(
+    _, catalog = open_space(path)  # the relative path is resolved against the YAML file's folder
+    assert catalog.plugins["tiny_plugin.py"].location == str(
         (tmp_path / "tiny_plugin.py").resolve()
     )
 
 
 def test_local_plugin_by_module_name(site: Path, write_space) -> None:  # type: ignore[no-untyped-def]
-    from automl.spec import load_spec
+    from automl.spec import open_space
 
     (site / "automl_fake_local_mod.py").write_text(textwrap.dedent(LOCAL))
     path = write_space(
         IRIS_SPACE.format(name="mod", extra="plugins: [automl_fake_local_mod]", model="tiny")
     )
-    spec = load_spec(path)
-    assert spec.catalog["model_family"].owner("tiny") == "automl_fake_local_mod"
+    _, catalog = open_space(path)
+    assert catalog["model_family"].owner("tiny") == "automl_fake_local_mod"
 
 
 @pytest.mark.parametrize(

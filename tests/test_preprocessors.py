@@ -141,16 +141,19 @@ def test_clear_errors(catalog: Any, name: str, x: np.ndarray, message: str) -> N
 def test_text_inputs_without_one_hot_fail_the_trial_with_a_hint(catalog: Any) -> None:
     from automl.data import Splits
     from automl.errors import TrialFailed
+    from automl.space import Chosen, TrialConfig
     from automl.trial import build_model
 
     x = TEXT_TRAIN.astype(str)
     splits = Splits(x, np.arange(5) % 2, x, np.arange(5) % 2, x[:0], x[:0], "binary", ["0", "1"])
-    config = {
-        "training": {"epochs": 1, "batch_size": 4},
-        "slots": {
-            "preprocessors.0": {"name": "impute", "params": {"strategy": "mean"}},
-            "model": {"name": "mlp", "params": {"layers": 1, "units": 4, "dropout": 0.0}},
-        },
-    }
+    config = TrialConfig(
+        epochs=1,
+        batch_size=4,
+        preprocessors=(Chosen("impute", {"strategy": "mean"}),),
+        model=Chosen("mlp", {"layers": 1, "units": 4, "dropout": 0.0}),
+        loss=Chosen("crossentropy", {"label_smoothing": 0.0}),
+        optimizer=Chosen("adam", catalog["optimizer"].get("adam").defaults()),
+        activation=Chosen("relu"),
+    )
     with pytest.raises(TrialFailed, match=r"still text .* add `one_hot`.*\['impute'\]"):
         build_model(config, splits, catalog)

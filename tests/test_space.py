@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import optuna
 
-from automl.space import grid_search_space, sample_config
-from automl.spec import load_spec
+from automl.space import sample_config
+from automl.spec import grid_search_space, load_spec
 
 SPACE = """
 study: {name: s, metric: accuracy}
@@ -26,18 +26,16 @@ def test_only_chosen_option_params_are_sampled(write_space) -> None:
     for _ in range(20):
         trial = study.ask()
         config = sample_config(trial, spec)
-        model = config["slots"]["model"]["name"]
-        optimizer = config["slots"]["optimizer"]["name"]
+        model = config.model.name
+        optimizer = config.optimizer.name
         seen_models.add(model)
         other_model = "cnn" if model == "mlp" else "mlp"
         assert not any(name.startswith(f"model.{other_model}.") for name in trial.params)
         other_opt = "sgd" if optimizer == "adam" else "adam"
         assert not any(name.startswith(f"optimizer.{other_opt}.") for name in trial.params)
         if model == "mlp":
-            assert config["slots"]["model"]["params"]["units"] in (8, 16)
-            assert (
-                config["slots"]["model"]["params"]["dropout"] == 0.0
-            )  # fixed: not an Optuna param
+            assert config.model.params["units"] in (8, 16)
+            assert config.model.params["dropout"] == 0.0  # fixed: not an Optuna param
             assert "model.mlp.dropout" not in trial.params
         if optimizer == "sgd":
             momentum = trial.params["optimizer.sgd.momentum"]

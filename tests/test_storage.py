@@ -13,16 +13,14 @@ from pg_server import postgres_server  # noqa: F401 (fixture)
 from workers_util import open_rdb
 
 from automl.errors import AutoMLError, StudyError
+from automl.samplers import PRUNERS, SAMPLERS, option_names
 from automl.spec import load_spec
 from automl.storage import (
-    PRUNERS,
-    SAMPLERS,
     checkpoint_path,
     heartbeat_settings,
     journal_path,
     make_pruner,
     open_study,
-    option_names,
     study_dir,
 )
 from automl.study import tune

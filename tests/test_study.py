@@ -71,15 +71,15 @@ def test_tune_end_to_end_ranks_and_keeps_checkpoints(write_space, runs_dir: Path
     best = result.best_trial
     assert best is not None and checkpoint_path(result.spec, best.number).exists()
     config = best.user_attrs["config"]
-    assert config["slots"]["model"]["name"] == "cnn"
+    assert config["model"]["name"] == "cnn"
     assert best.user_attrs["epochs"] == 1
     # the score is the metric on the validation split, recomputed from the kept model
     import keras
 
-    from automl.objective import load_splits
+    from automl.data import load_splits
     from automl.trial import predict_output
 
-    splits = load_splits(result.spec, result.spec.catalog)  # type: ignore[arg-type]
+    splits = load_splits(result.spec, result.catalog)
     model = keras.saving.load_model(checkpoint_path(result.spec, best.number))
     labels = np.argmax(predict_output(model, splits.x_val, splits.task), axis=1)
     assert best.value == pytest.approx(float(np.mean(labels == splits.y_val)))
@@ -183,11 +183,11 @@ def test_cli_tune_trials_and_export(write_space, tmp_path: Path) -> None:
     # the exported model takes raw inputs and reloads with the same predictions
     import keras
 
-    from automl.objective import load_splits
-    from automl.spec import load_spec
+    from automl.data import load_splits
+    from automl.spec import open_space
 
-    spec = load_spec(path)
-    splits = load_splits(spec, spec.catalog)  # type: ignore[arg-type]
+    spec, catalog = open_space(path)
+    splits = load_splits(spec, catalog)
     reloaded = keras.saving.load_model(out / "model.keras")
     original = keras.saving.load_model(checkpoint_path(spec, card["trial"]))
     np.testing.assert_allclose(

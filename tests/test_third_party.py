@@ -146,9 +146,10 @@ def test_example_package_runs_its_own_contract_tests(site: Path) -> None:
 def test_two_trials_export_and_reload(site: Path, tmp_path: Path, runs_dir: Path) -> None:
     from automl_resmlp import SPACE
 
-    from automl.export import export_model, load_keras_model
-    from automl.objective import load_splits
-    from automl.spec import load_spec
+    from automl.data import load_splits
+    from automl.export import export_model
+    from automl.serving import load_keras_model
+    from automl.spec import open_space
     from automl.study import tune
     from automl.trial import predict_output
 
@@ -156,8 +157,8 @@ def test_two_trials_export_and_reload(site: Path, tmp_path: Path, runs_dir: Path
     data["training"]["epochs"] = 1
     space = tmp_path / "wine_resmlp.yaml"
     space.write_text(yaml.safe_dump(data))
-    spec = load_spec(space, plugins=("automl_resmlp.jsonl_logger",))
-    result = tune(spec, trials=2, progress=False)
+    spec, catalog = open_space(space, plugins=("automl_resmlp.jsonl_logger",))
+    result = tune(spec, trials=2, progress=False, catalog=catalog)
     assert [r["state"] for r in result.leaderboard] == ["complete", "complete"]
     assert spec.study.metric == "g_mean" and spec.study.direction == "maximize"
     lines = (runs_dir / "wine-resmlp" / "trials.jsonl").read_text().splitlines()
@@ -172,9 +173,9 @@ def test_two_trials_export_and_reload(site: Path, tmp_path: Path, runs_dir: Path
     assert "metric:g_mean" in used["resmlp"]["components"]
 
     model = load_keras_model(out / "model.keras", card)
-    splits = load_splits(spec, spec.catalog)
+    splits = load_splits(spec, catalog)
     probs = predict_output(model, splits.x_val, splits.task)
-    metric = spec.catalog["metric"].get("g_mean")
+    metric = catalog["metric"].get("g_mean")
     assert metric.score(splits.y_val, probs) == pytest.approx(card["validation_score"], abs=1e-9)
     np.save(tmp_path / "x_val.npy", splits.x_val)
     np.save(tmp_path / "probs.npy", probs)
@@ -184,7 +185,7 @@ def test_two_trials_export_and_reload(site: Path, tmp_path: Path, runs_dir: Path
     script = (
         "import json, os, numpy as np\n"
         "from automl.plugins import load_catalog\n"
-        "from automl.export import load_keras_model\n"
+        "from automl.serving import load_keras_model\n"
         "from automl.errors import AutoMLError\n"
         "from automl.trial import predict_output\n"
         f"out = {str(out)!r}\n"

@@ -17,6 +17,5 @@ from __future__ import annotations
 
 from automl.export._artifact import export_model
 from automl.export._formats import FORMATS, parse_formats
-from automl.serving import load_keras_model  # lives in serving (which loads models); old name
 
-__all__ = ["FORMATS", "export_model", "load_keras_model", "parse_formats"]
+__all__ = ["FORMATS", "export_model", "parse_formats"]

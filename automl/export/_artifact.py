@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -12,14 +13,15 @@ from automl.export._atomic import atomic_directory
 from automl.export._card import build_card, evaluate, held_out, write_card
 from automl.export._formats import check_inputs_supported, parse_formats, raw_predict, write_format
 from automl.export._source import choose_model
-from automl.spec import Spec, load_spec
+from automl.plugins import load_catalog
+from automl.spec import Spec, open_space
 
 # rows of the held-out split used for the round-trip check of each format
 CHECK_ROWS = 1024
 
 
 def export_model(
-    space: str | Path | Spec,
+    space: str | Path | Mapping[str, Any] | Spec,
     out: str | Path,
     trial: int | None = None,
     storage: str | None = None,
@@ -48,9 +50,10 @@ def export_model(
     out = Path(out)
     if out.exists() and not force:
         raise ExportError(f"{out} already exists: pass --force to replace it")
-    spec = space if isinstance(space, Spec) else load_spec(space, plugins)
-    catalog = spec.catalog
-    assert catalog is not None
+    if isinstance(space, Spec):
+        spec, catalog = space, load_catalog(space.plugins)
+    else:
+        spec, catalog = open_space(space, plugins)
     exported, splits = choose_model(
         spec, catalog, number=trial, storage=storage, retrain=retrain, verbose=verbose
     )

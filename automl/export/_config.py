@@ -1,9 +1,7 @@
 """The trial configuration as export reads it, in one place.
 
-A trial records its configuration as the user attribute `config`: today the dict `sample_config`
-returns (`{"training": {...}, "slots": {"model": {"name", "params"}, ...}}`), soon the JSON of
-`automl.space.TrialConfig`. Everything export needs from it goes through these functions, so
-that change is an edit to this module only.
+A trial records its configuration as the user attribute `config`: the JSON of
+`automl.space.TrialConfig` (`TrialConfig.from_json` also reads the layout of automl 0.1).
 """
 
 from __future__ import annotations
@@ -14,7 +12,6 @@ from optuna.trial import FrozenTrial
 
 from automl.errors import ExportError
 from automl.space import TrialConfig
-from automl.spec import SLOT_KINDS
 
 
 def recorded_config(trial: FrozenTrial) -> dict[str, Any] | None:
@@ -29,12 +26,12 @@ def trial_config(trial: FrozenTrial) -> TrialConfig:
         raise ExportError(
             f"trial {trial.number} did not record its configuration: it cannot be retrained"
         )
-    return config
+    return TrialConfig.from_json(config)
 
 
 def configured_epochs(config: TrialConfig) -> int:
     """The epoch budget the configuration was tuned with."""
-    return int(config["training"]["epochs"])
+    return config.epochs
 
 
 def components_used(trial: FrozenTrial, metric: str) -> list[tuple[str, str]]:
@@ -45,8 +42,5 @@ def components_used(trial: FrozenTrial, metric: str) -> list[tuple[str, str]]:
     config = recorded_config(trial)
     if not config:
         return []
-    slots = [
-        (SLOT_KINDS[key.split(".")[0]][0], chosen["name"])
-        for key, chosen in config.get("slots", {}).items()
-    ]
+    slots = [(kind, chosen.name) for kind, chosen in TrialConfig.from_json(config).components()]
     return [*slots, ("metric", metric)]

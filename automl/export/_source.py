@@ -17,16 +17,15 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.data import Splits
+from automl.data import Splits, load_splits
 from automl.errors import ExportError, StudyError
 from automl.export._config import configured_epochs, trial_config
 from automl.leaderboard import ranked
-from automl.objective import load_splits
 from automl.plugins import Catalog
 from automl.serving import load_keras_model
 from automl.spec import Spec
 from automl.storage import checkpoint_path, open_study
-from automl.trial import compile_model, fit_model, predict_output
+from automl.trial import compile_model, fit_model, predict_output, trial_seed
 
 
 @dataclass(frozen=True)
@@ -125,8 +124,7 @@ def retrain_model(
         y_train=np.concatenate([splits.y_train, splits.y_val]),
     )
     started = time.perf_counter()
-    seed = spec.study.seed + chosen.number if spec.study.seed is not None else None
-    model, _, callbacks = compile_model(config, merged, catalog, seed)
+    model, _, callbacks = compile_model(config, merged, catalog, trial_seed(spec, chosen.number))
     history = fit_model(model, config, spec, merged, epochs, callbacks, verbose)
     losses = history.history.get("loss", [])
     if losses and not np.isfinite(losses[-1]):

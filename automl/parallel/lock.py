@@ -38,7 +38,7 @@ def file_lock(path: Path) -> Iterator[None]:
 def _unwrap(storage: optuna.storages.BaseStorage) -> optuna.storages.BaseStorage:
     # optuna wraps an RDBStorage in a private `_CachedStorage`
     if type(storage).__name__ == "_CachedStorage":
-        return storage._backend  # type: ignore[attr-defined,no-any-return]
+        return storage._backend  # type: ignore[attr-defined]
     return storage
 
 

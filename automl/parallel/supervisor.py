@@ -11,8 +11,9 @@ import subprocess
 import sys
 import time
 
+import optuna
+
 from automl.errors import AutoMLError
-from automl.leaderboard import TuneResult
 from automl.parallel.budget import budget_use, counted_trials
 from automl.parallel.isolation import extra_plugins
 from automl.parallel.progress import Progress
@@ -106,9 +107,9 @@ def supervise(
     jobs: int,
     progress: bool = True,
     verbose: int = 0,
-) -> TuneResult:
+) -> tuple[optuna.Study, bool]:
     """Keep `jobs` worker processes running until the budget is used or the time is up,
-    replacing those that recycle themselves; returns the result (its leaderboard not filled).
+    replacing those that recycle themselves; returns the study and whether a signal stopped it.
 
     Args:
         spec: the search space, read from a file (the workers read it again).
@@ -147,4 +148,4 @@ def supervise(
     if workers.failures:
         count, codes = len(workers.failures), workers.failures
         print(f"warning: {count} worker(s) exited with status {codes}", file=sys.stderr)
-    return TuneResult(study, spec, interrupted=workers.interrupted)
+    return study, workers.interrupted

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -11,7 +12,7 @@ import pluggy
 
 from automl import hookspecs
 from automl.components import KINDS, Component
-from automl.errors import PluginError
+from automl.errors import PluginError, TrialFailed
 from automl.plugins._discovery import get_plugin_manager
 from automl.plugins._info import BUILT_IN, ENTRY_POINT, PluginInfo, info_of, reason
 from automl.registry import KIND_TITLES, Registry
@@ -72,6 +73,32 @@ class Catalog:
                     found = name
             tb = tb.tb_next
         return found
+
+    @contextlib.contextmanager
+    def blame(self, kind: str, name: str) -> Iterator[Any]:
+        """Yield component `name`; any exception it raises becomes `TrialFailed` naming its plugin.
+
+        A pruned trial (any exception named `TrialPruned`) and Ctrl-C pass through unchanged.
+        """
+        component = self.registries[kind].get(name)
+        try:
+            yield component
+        except (TrialFailed, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if type(exc).__name__ == "TrialPruned":
+                raise
+            owner = self.registries[kind].owner(name)
+            culprit = self.plugin_in_traceback(exc.__traceback__)  # e.g. a loss raising in fit
+            what = f"{KIND_TITLES[kind]} {name!r}"
+            if culprit is not None and culprit != owner:
+                raise TrialFailed(
+                    f"plugin {culprit!r} raised {type(exc).__name__}: {exc} (inside the "
+                    f"{what} of plugin {owner!r})"
+                ) from exc
+            raise TrialFailed(
+                f"{what} (plugin {owner!r}) raised {type(exc).__name__}: {exc}"
+            ) from exc
 
 
 # ---------------------------------------------------------------------------------- registries

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from automl.data import load_splits
 from automl.export import export_model
-from automl.objective import load_splits
-from automl.spec import load_spec
+from automl.spec import open_space
 from automl.study import tune
 
 SPACE = """
@@ -73,8 +73,8 @@ def exported_all(tuned: Path) -> Path:
 @pytest.fixture(scope="session")
 def test_rows(tuned: Path) -> tuple[np.ndarray, np.ndarray]:
     """The study's test split: float32 inputs and class indices."""
-    spec = load_spec(str(tuned))
-    splits = load_splits(spec, spec.catalog)
+    spec, catalog = open_space(str(tuned))
+    splits = load_splits(spec, catalog)
     return splits.x_test.astype("float32"), splits.y_test
 
 

@@ -7,6 +7,7 @@ Keras objects builds, trains one epoch on tiny data inside a real model through 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,8 @@ import pytest
 from automl.components import KINDS, TASKS, Param
 from automl.data import Splits
 from automl.plugins import load_catalog
-from automl.spec import spec_from_dict
+from automl.space import TrialConfig
+from automl.spec import SLOT_KINDS, load_spec
 from automl.trial import predict_output, run_trial
 
 CATALOG = load_catalog()
@@ -127,8 +129,8 @@ def test_every_default_space_validates(write_space: Any) -> None:
         "regularizers": [{name: {} for name in CATALOG["regularizer"].names()}],
         "optimizer": {name: {} for name in CATALOG["optimizer"].names()},
     }
-    spec = spec_from_dict(data, catalog=CATALOG)
-    assert spec.task == "binary"
+    spec = load_spec(data, catalog=CATALOG)
+    assert spec.data.task == "binary"
     assert len(spec.slot("optimizer").options) == len(CATALOG["optimizer"])
 
 
@@ -158,13 +160,13 @@ def tiny_spec(task: str) -> Any:
         "model": {"mlp": {}},
         "loss": LOSS_FOR[task],
     }
-    return spec_from_dict(data, catalog=CATALOG)
+    return load_spec(data, catalog=CATALOG)
 
 
 SPECS = {task: tiny_spec(task) for task in TASKS}
 
 
-def config(**slots: tuple[str, dict[str, Any]]) -> dict[str, Any]:
+def config(**slots: tuple[str, dict[str, Any]]) -> TrialConfig:
     base: dict[str, Any] = {
         "model": ("mlp", {"layers": 1, "units": 8, "dropout": 0.0}),
         "activation": ("relu", {}),
@@ -172,17 +174,25 @@ def config(**slots: tuple[str, dict[str, Any]]) -> dict[str, Any]:
         "optimizer": ("adam", {"learning_rate": 1e-2}),
     }
     base.update(slots)
-    return {
-        "training": {"epochs": 1, "batch_size": 16},
-        "slots": {k: {"name": n, "params": p} for k, (n, p) in base.items()},
-    }
+    return TrialConfig.from_json(
+        {
+            "training": {"epochs": 1, "batch_size": 16},
+            "slots": {k: {"name": n, "params": full(k, n, p)} for k, (n, p) in base.items()},
+        }
+    )
+
+
+def full(key: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Every declared parameter, as the core passes them: the defaults, then `params`."""
+    kind = SLOT_KINDS[key.split(".")[0]][0]
+    return {**defaults(kind, name), **params}
 
 
 def defaults(kind: str, name: str) -> dict[str, Any]:
     return CATALOG[kind].get(name).defaults()
 
 
-def train_save_reload(cfg: dict[str, Any], splits: Splits, tmp_path: Path) -> keras.Model:
+def train_save_reload(cfg: TrialConfig, splits: Splits, tmp_path: Path) -> keras.Model:
     result = run_trial(cfg, SPECS[splits.task], splits, CATALOG)
     assert np.isfinite(result.score)
     assert result.epochs == 1
@@ -364,8 +374,7 @@ def test_learning_rate_schedules_run_during_fit(schedule: str, expected: float) 
         "decay_epochs": 1 if schedule == "exponential" else 4,
         "clipnorm": 0.5,
     }
-    cfg = config(optimizer=("sgd", params))
-    cfg["training"]["epochs"] = 3
+    cfg = dataclasses.replace(config(optimizer=("sgd", params)), epochs=3)
     result = run_trial(cfg, SPECS["binary"], tiny_splits((5,), "binary"), CATALOG)
     optimizer = result.model.optimizer
     # the learning rate of the last epoch (index 2)

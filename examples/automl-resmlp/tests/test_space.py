@@ -18,4 +18,4 @@ def test_packaged_space_tunes(tmp_path: Path, monkeypatch) -> None:  # type: ign
     space.write_text(yaml.safe_dump(data))
     result = tune(str(space), trials=2, progress=False)
     assert [row["state"] for row in result.leaderboard] == ["complete", "complete"]
-    assert result.spec.catalog["model_family"].owner("resmlp") == "resmlp"
+    assert result.catalog["model_family"].owner("resmlp") == "resmlp"

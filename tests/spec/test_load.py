@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from optuna.distributions import IntDistribution
 
 from automl.errors import SpecError
-from automl.spec import Dist, load_spec, parse_duration
+from automl.spec import load_spec, parse_duration
 
 VALID = """
 study: {name: t, metric: accuracy, trials: 2}
@@ -30,10 +31,10 @@ def test_valid_space_fills_plugin_defaults(write_space) -> None:
     spec = load_spec(write_space(VALID))
     mlp = spec.slot("model").options[0]
     assert mlp.params["layers"] == 1  # fixed by the file
-    assert isinstance(mlp.params["units"], Dist)  # the plugin's default range
+    assert isinstance(mlp.params["units"], IntDistribution)  # the plugin's default range
     assert spec.study.direction == "maximize"
     assert spec.slot("loss").options[0].name == "crossentropy"  # chosen from the task
-    assert spec.task == "multiclass"
+    assert spec.data.task == "multiclass"
 
 
 def test_misspelled_component_suggests_closest(write_space) -> None:
@@ -159,7 +160,7 @@ def test_cli_validate_exit_2_without_traceback(write_space) -> None:
 
 
 def test_shipped_spaces_validate() -> None:
-    spaces = sorted((Path(__file__).parents[1] / "search_spaces").glob("*.yaml"))
+    spaces = sorted((Path(__file__).parents[2] / "search_spaces").glob("*.yaml"))
     assert spaces
     for path in spaces:
         load_spec(path)
