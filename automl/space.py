@@ -129,7 +129,12 @@ def sample_slot(trial: optuna.Trial, slot: Slot) -> Chosen:
 
 
 def sample_config(trial: optuna.Trial, spec: Spec) -> TrialConfig:
-    """The configuration of one trial: training settings and one choice per slot."""
+    """The configuration of one trial: training settings and one choice per slot.
+
+    The batch size is sampled first, then the slots in pipeline order: the order of the
+    `suggest_*` calls decides which random numbers each parameter gets, so it is kept stable.
+    """
+    batch_size = int(_value(trial, "training.batch_size", spec.training.batch_size))
     chosen: dict[str, Any] = {key: [] for key, (_, is_list) in SLOT_KINDS.items() if is_list}
     for slot in spec.slots:
         value = sample_slot(trial, slot)
@@ -142,7 +147,7 @@ def sample_config(trial: optuna.Trial, spec: Spec) -> TrialConfig:
             chosen[key] = tuple(chosen[key])
     return TrialConfig(
         epochs=spec.training.epochs,
-        batch_size=int(_value(trial, "training.batch_size", spec.training.batch_size)),
+        batch_size=batch_size,
         **chosen,
     )
 

@@ -55,3 +55,14 @@ def test_grid_search_space_enumerates(write_space) -> None:
     assert grid["optimizer.sgd.momentum"] == [0.0, 0.3, 0.6, 0.9]
     assert grid["optimizer.adam.learning_rate"] == [0.001, 0.004, 0.007, 0.01]
     assert grid["model.cnn.filters"] == [16, 32]
+
+
+def test_batch_size_is_sampled_before_the_slots(write_space) -> None:
+    """The order of suggest calls decides each parameter's random numbers: keep it stable."""
+    spec = load_spec(
+        write_space(SPACE.replace("model:", "training: {batch_size: [16, 32]}\nmodel:"))
+    )
+    trial = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0)).ask()
+    config = sample_config(trial, spec)
+    assert list(trial.params)[:2] == ["training.batch_size", "model"]
+    assert config.batch_size == trial.params["training.batch_size"]
