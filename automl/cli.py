@@ -199,15 +199,17 @@ def _trials_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _trials(args: argparse.Namespace) -> int:
+    from automl.forecast import baseline_text
     from automl.leaderboard import format_leaderboard, leaderboard, trials_json
     from automl.storage import open_study
 
-    spec = _load(args)
+    spec, catalog = _open(args)
     study = open_study(spec, args.storage, create=False)
     rows = leaderboard(study, spec.study.direction)
     if args.top is not None:
         rows = rows[: args.top]
     print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metric))
+    print("" if args.json else baseline_text(spec, catalog), end="")
     return 0
 
 

@@ -21,11 +21,13 @@ import numpy as np
 if TYPE_CHECKING:  # keras is imported lazily: `automl validate` should not pay for it
     import keras
 
-    from automl.data import Dataset
+    from automl.data import Dataset, Splits
 
 ParamType = Literal["int", "float", "categorical", "bool", "str"]
-TASKS = ("binary", "multiclass", "regression")
+TASKS = ("binary", "multiclass", "regression", "forecast")
 CLASSIFICATION = ("binary", "multiclass")
+#: tasks whose targets are numbers: one value (regression) or the next `horizon` values (forecast)
+VALUES = ("regression", "forecast")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Param:
         low, high, log, step: the default numeric search range. Defaults to `None` (not searched).
         choices: the default categorical choices, or the allowed values of a "str" parameter.
         bounds: the closed interval every value must lie in (validated). Defaults to `None`.
+        path: the value may be a file: a string with a file suffix (`w.weights.h5`) is a path,
+            made relative to the YAML file and checked to exist at validate time, like a data
+            source's `path`. Defaults to `False`.
     """
 
     name: str
@@ -55,6 +60,7 @@ class Param:
     step: float | None = None
     choices: tuple[Any, ...] | None = None
     bounds: tuple[float | None, float | None] | None = None
+    path: bool = False
 
     @property
     def searched_by_default(self) -> bool:
@@ -227,6 +233,11 @@ class BaseModelFamily(Component):
         """Return the feature tensor computed from `inputs`."""
         ...
 
+    def callbacks(self, **params: Any) -> list[keras.callbacks.Callback]:
+        """Return Keras callbacks the family needs during `fit` (e.g. unfreezing a pretrained
+        backbone for fine-tuning). Defaults to none."""
+        return []
+
 
 class BaseActivation(Component):
     """An activation function, as a Keras layer."""
@@ -284,7 +295,8 @@ class BaseMetric(Component):
     """An evaluation metric computed exactly on a split (scikit-learn on the predictions).
 
     `score` receives the true targets and the model output: class probabilities of shape
-    (n, n_classes) for classification, values of shape (n,) for regression.
+    (n, n_classes) for classification, values of shape (n,) for regression
+    and (n, horizon) for forecasts.
     """
 
     kind = "metric"
@@ -294,6 +306,12 @@ class BaseMetric(Component):
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """Return the metric value."""
         ...
+
+    def fitted(self, splits: Splits) -> BaseMetric:
+        """This metric for scoring `splits`: a metric scaled by the training data (MASE scales by
+        the naive forecast's error on the training series) returns a copy that knows it.
+        Defaults to `self`."""
+        return self
 
 
 KINDS: dict[str, type[Component]] = {

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from automl.components import TASKS, VALUES
 from automl.errors import AutoMLError
 
 if TYPE_CHECKING:
     from automl.plugins import Catalog
     from automl.spec import Spec
 
-TASKS = ("binary", "multiclass", "regression")
 #: with `data.folds: auto`, data sets with fewer development rows than this are cross-validated:
 #: below it a 20% hold-out has under 2,000 rows, whose noise (e.g. +-0.02 accuracy at 1,000 rows)
 #: is as large as the differences between good trials; above it one split is precise enough and
@@ -38,8 +38,9 @@ class Dataset:
     Args:
         x: features, shape (n, ...): (n, features) tabular, (n, h, w, c) images,
             (n, t, f) sequences.
-        y: targets, shape (n,): class labels of any type, or numbers for regression.
-        task: "binary", "multiclass" or "regression"; inferred from `y` when None.
+        y: targets, shape (n,): class labels of any type, or numbers for regression; shape
+            (n, horizon) for a forecast (the next `horizon` values of the series).
+        task: "binary", "multiclass", "regression" or "forecast"; inferred from `y` when None.
         name: a label for logs and the model card.
         feature_names: column names of tabular data, recorded for export.
         class_names: the labels in class-index order; derived from `y` when None.
@@ -102,12 +103,19 @@ def infer_task(y: np.ndarray) -> str:
 
 
 def encode_targets(y: np.ndarray, task: str) -> tuple[np.ndarray, list[str] | None]:
-    """Class labels -> indices 0..k-1 (with the names in index order); regression -> float32."""
-    if task == "regression":
+    """Class labels -> indices 0..k-1 (with the names in index order); values -> float32."""
+    forecast = task == "forecast"
+    if np.ndim(y) != (2 if forecast else 1):
+        expected = "(n, horizon), as the timeseries data source gives" if forecast else "(n,)"
+        raise AutoMLError(
+            f"a {task} task needs targets of shape {expected}. "
+            f"Received: targets of shape {np.shape(y)}"
+        )
+    if task in VALUES:
         try:
             return np.asarray(y, dtype="float32"), None
         except (TypeError, ValueError) as exc:
-            raise AutoMLError(f"regression targets must be numbers: {exc}") from exc
+            raise AutoMLError(f"{task} targets must be numbers: {exc}") from exc
     labels, encoded = np.unique(np.asarray(y), return_inverse=True)
     if task == "binary" and len(labels) > 2:
         raise AutoMLError(
@@ -148,7 +156,7 @@ class Partition:
 
     @property
     def task(self) -> str:
-        """binary, multiclass or regression."""
+        """binary, multiclass, regression or forecast."""
         return self.test.task
 
     @property
@@ -210,7 +218,8 @@ def partition_dataset(
 ) -> Partition:
     """Partition once per study, seeded (stratified for classification, by time when ordered)."""
     x, y, task, class_names = encoded_dataset(dataset, task)
-    strat = y if stratify and task != "regression" else None
+    stratify = stratify and task not in VALUES
+    strat = y if stratify else None
     if limit is not None and limit < len(x):
         kept, _ = _split(np.arange(len(x)), strat, limit, seed, True, dataset.ordered)
         x, y = x[kept], y[kept]
@@ -219,9 +228,9 @@ def partition_dataset(
     if test > 0:
         dev, test_idx = _split(dev, strat, test, seed, ordered=dataset.ordered, gap=dataset.gap)
     x_dev, y_dev = x[dev], y[dev]
-    k = fold_count(folds, len(dev))
+    k = 1 if dataset.ordered and folds == "auto" else fold_count(folds, len(dev))
     if k > 1:
-        fold_list = _kfold(y_dev, k, seed, stratify and task != "regression", dataset)
+        fold_list = _kfold(y_dev, k, seed, stratify, dataset)
     else:
         fraction = validation / (1.0 - test)
         tr, va = _split(

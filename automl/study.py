@@ -19,6 +19,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.data import load_splits
+from automl.forecast import baseline_text
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import TuneResult, format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
@@ -216,6 +217,7 @@ def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: 
             f"{elapsed:.0f}s this run{note}"
         )
         print(format_leaderboard(result.leaderboard, spec.study.metric))
+        print(baseline_text(spec, result.catalog or load_catalog(spec.plugins)), end="")
     return result
 
 

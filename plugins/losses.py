@@ -1,8 +1,9 @@
-"""Built-in losses: regression (mse, mae, huber) and classification (crossentropy, focal).
+"""Built-in losses: values (mse, mae, huber) and classification (crossentropy, focal).
 
 Targets reach the loss as the core encodes them: regression and binary targets as floats of shape
-(n, 1), multiclass targets as class indices of shape (n,) (the model outputs softmax
-probabilities). The custom losses are registered Keras classes, so exported models reload.
+(n, 1), forecasts as floats of shape (n, horizon), multiclass targets as class indices of shape
+(n,) (the model outputs softmax probabilities). The custom losses are registered Keras classes,
+so exported models reload.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import keras
 from keras import ops
 
 from automl import hookimpl
-from automl.components import CLASSIFICATION, BaseLoss, bool_param, float_param
+from automl.components import CLASSIFICATION, VALUES, BaseLoss, bool_param, float_param
 
-REGRESSION = ("regression",)
+REGRESSION = VALUES  # one value, or the next `horizon` values of a series
 
 
 @keras.saving.register_keras_serializable(package="automl")
@@ -149,7 +150,7 @@ class MSE(BaseLoss):
     """Mean squared error."""
 
     name = "mse"
-    help = "Mean squared error, for regression."
+    help = "Mean squared error, for regression and forecasts."
     tasks = REGRESSION
     default_for = REGRESSION
 
@@ -161,7 +162,7 @@ class MAE(BaseLoss):
     """Mean absolute error."""
 
     name = "mae"
-    help = "Mean absolute error, for regression (robust to outliers)."
+    help = "Mean absolute error, for regression and forecasts (robust to outliers)."
     tasks = REGRESSION
 
     def build(self, task: str, n_classes: int, **params: Any) -> Any:

@@ -14,9 +14,12 @@ import numpy as np
 from sklearn import metrics as skm
 
 from automl import hookimpl
-from automl.components import CLASSIFICATION, BaseMetric
+from automl.components import CLASSIFICATION, VALUES, BaseMetric
+from automl.data import Splits
+from automl.forecast import mase_scale, training_scale
 
 REGRESSION = ("regression",)
+FORECAST = ("forecast",)
 
 
 def labels_of(y_pred: np.ndarray) -> np.ndarray:
@@ -108,9 +111,9 @@ class LogLoss(BaseMetric):
 
 
 class RegressionMetric(BaseMetric):
-    """A scikit-learn regression metric."""
+    """A scikit-learn regression metric (a forecast's steps count as values)."""
 
-    tasks = REGRESSION
+    tasks = VALUES
 
     def __init__(
         self,
@@ -130,6 +133,34 @@ class RegressionMetric(BaseMetric):
 
 def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.sqrt(skm.mean_squared_error(y_true, y_pred)))
+
+
+class MASE(BaseMetric):
+    """Mean absolute scaled error: the MAE over the seasonal naive forecast's in-sample MAE.
+
+    Fitted to a study's splits (`fitted`), the scale is the training series' mean
+    |y_t - y_(t-period)| (`automl.forecast.mase_scale`, the period the data source declares);
+    scored without a training split, it is the naive scale of `y_true` itself.
+    """
+
+    name = "mase"
+    help = (
+        "Mean absolute scaled error: MAE / in-sample MAE of the seasonal naive forecast on the "
+        "training series; below 1 beats it (lower is better)."
+    )
+    tasks = FORECAST
+    direction = "minimize"
+
+    def __init__(self, scale: float | None = None) -> None:
+        self.scale = scale
+
+    def fitted(self, splits: Splits) -> MASE:
+        return MASE(training_scale(splits))
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        scale = self.scale if self.scale is not None else mase_scale(y_true)
+        mae = skm.mean_absolute_error(np.ravel(y_true), np.ravel(y_pred))
+        return float(mae / scale)
 
 
 @hookimpl
@@ -153,9 +184,23 @@ def register_metrics(register: Any) -> None:
     )
     register(
         RegressionMetric(
-            "mae", "Mean absolute error (lower is better).", skm.mean_absolute_error, "minimize"
+            "mae",
+            "Mean absolute error (lower is better).",
+            skm.mean_absolute_error,
+            "minimize",
+            FORECAST,
         )
     )
+    register(
+        RegressionMetric(
+            "mape",
+            "Mean absolute percentage error as a fraction (0.05 = 5%; large near zero targets; "
+            "lower is better).",
+            skm.mean_absolute_percentage_error,
+            "minimize",
+        )
+    )
+    register(MASE())
     register(
         RegressionMetric(
             "r2", "Coefficient of determination R^2 (higher is better).", skm.r2_score, "maximize"

@@ -18,12 +18,13 @@ import keras
 import numpy as np
 from sklearn import metrics
 
+from automl import forecast
 from automl.data import Splits
 from automl.export._config import components_used, recorded_config
 from automl.export._source import ExportedModel
 from automl.plugins import Catalog
 from automl.spec import Spec
-from automl.trial import predict_output
+from automl.trial import predict_output, study_metric
 
 # distributions whose versions matter for reloading a model
 VERSIONED = (
@@ -91,8 +92,10 @@ def evaluate(
     """The card's `evaluation` on the held-out split, and the test score (None without test)."""
     split, x, y = held_out(splits)
     pred = predict_output(model, x, splits.task)
-    metric = catalog["metric"].get(spec.study.metric)
+    metric = study_metric(spec, catalog, splits)
     test_score = float(metric.score(y, pred)) if split == "test" else None
+    if splits.task == "forecast":  # with the naive baselines on the same split
+        return {"split": split, **forecast.evaluation(splits, x, y, pred)}, test_score
     return {"split": split, **evaluation(y, pred, splits.task, splits.class_names)}, test_score
 
 
@@ -252,7 +255,16 @@ def _summary(card: dict[str, Any]) -> list[str]:
 
 
 def _evaluation(ev: dict[str, Any]) -> list[str]:
-    """Per-class precision and recall for classifiers; MAE, RMSE and R2 for regression."""
+    """Per-class precision and recall for classifiers; MAE, RMSE and R2 for regression; the
+    errors of a forecast beside its naive baselines'."""
+    if "baselines" in ev:
+        rows = {"this model": ev, **ev["baselines"]}
+        lines = ["| forecast | MAE | RMSE | MAPE | MASE |", "|---|---|---|---|---|"]
+        return lines + [
+            f"| {name} | {_num(e['mae'])} | {_num(e['rmse'])} | {_num(e['mape'])} | "
+            f"{_num(e['mase'])} |"
+            for name, e in rows.items()
+        ]
     if "per_class" not in ev:
         return [f"MAE {_num(ev['mae'])}, RMSE {_num(ev['rmse'])}, R2 {_num(ev['r2'])}"]
     lines = ["| class | precision | recall | support |", "|---|---|---|---|"]

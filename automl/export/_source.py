@@ -25,7 +25,7 @@ from automl.plugins import Catalog
 from automl.serving import load_keras_model
 from automl.spec import Spec
 from automl.storage import checkpoint_path, open_study
-from automl.trial import compile_model, fit_model, predict_output, trial_seed
+from automl.trial import compile_model, fit_model, predict_output, study_metric, trial_seed
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def tuned_model(spec: Spec, catalog: Catalog, chosen: FrozenTrial, splits: Split
             "Pass --retrain to train its configuration again instead."
         )
     model = load_keras_model(ckpt)
-    metric = catalog["metric"].get(spec.study.metric)
+    metric = study_metric(spec, catalog, splits)
     score = metric.score(splits.y_val, predict_output(model, splits.x_val, splits.task))
     return ExportedModel(chosen, model, float(score))
 

@@ -100,6 +100,7 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
         source, task = _resolve.data_source(problems, catalog, data_section, raw.base_dir)
     pending = data_section is None or (task is None and bool(problems))
     slots = _resolve.slots(problems, catalog, data, task, pending)
+    slots = _resolve.file_params(problems, catalog, slots, raw.base_dir)
     metrics, directions = _resolve.metrics(problems, catalog, data.get("study"), task, pending)
     if task is not None:
         _resolve.check_task_fit(problems, catalog, task, metrics, slots)
