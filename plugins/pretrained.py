@@ -33,7 +33,6 @@ BACKBONES: dict[str, tuple[str, dict[str, Any], tuple[float, float] | None]] = {
     "mobilenet_v3_large": ("MobileNetV3Large", {"include_preprocessing": True}, None),
     "mobilenet_v2": ("MobileNetV2", {}, (1 / 127.5, -1.0)),
     "efficientnet_b0": ("EfficientNetB0", {}, None),  # rescaling + normalization inside
-    "efficientnet_v2_b0": ("EfficientNetV2B0", {"include_preprocessing": True}, None),
     "resnet50_v2": ("ResNet50V2", {}, (1 / 127.5, -1.0)),
 }
 MIN_SIZE = 32  # the smallest input keras.applications accept without their top
