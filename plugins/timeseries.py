@@ -21,8 +21,8 @@ from automl.components import BaseDataSource, int_param, str_param
 from automl.data import Dataset
 from automl.errors import AutoMLError
 from automl.registry import closest
-
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+from automl_plugins.data_sources import _file
+from automl_plugins.preprocessors import MISSING_MARKERS
 
 
 class Table:
@@ -50,13 +50,7 @@ class Table:
 
 def read_table(path_param: Any) -> Table:
     """The columns of a `.csv` (header row) or `.npz` (one 1-D array per column) file."""
-    if not path_param:
-        raise AutoMLError(f"the timeseries data source needs `path`. Received: path={path_param!r}")
-    path = Path(path_param)
-    if not path.is_file():
-        raise AutoMLError(
-            f"timeseries file not found: {path} (relative paths are relative to the YAML file)"
-        )
+    path = _file(path_param, "timeseries")
     if path.suffix.lower() == ".npz":
         return _read_npz(path)
     with path.open(newline="") as handle:
@@ -91,7 +85,7 @@ def _read_npz(path: Path) -> Table:
 
 def _number(cell: str) -> float:
     """A cell as a number; NaN when missing or not a number."""
-    if cell.lower() in MISSING:
+    if cell.lower() in MISSING_MARKERS:
         return math.nan
     try:
         return float(cell)

@@ -217,3 +217,42 @@ def test_fine_tuning_unfreezes_the_top_after_the_head_epochs(catalog: Any) -> No
     assert changed and all(changed)  # the top changed, nothing else (BN statistics neither)
     expected = [scheduled_lr(e, 0.01, schedule, 0.5, 1) for e in range(3)]
     assert rates.rates == pytest.approx([expected[0], expected[1] * 0.1, expected[2] * 0.1])
+
+
+@pytest.mark.slow
+def test_tune_and_export_a_fine_tuned_backbone(
+    catalog: Any, write_space: Any, tmp_path: Path
+) -> None:
+    """Digits (8x8 grey, 0-16) through a backbone loaded from a file: a trial that fine-tunes,
+    retrained on export (with the same callbacks, for its best epoch count) and reloaded; raw
+    digits in."""
+    import automl
+    from automl.export import export_model
+    from automl.study import tune
+
+    load_backbone("mobilenet_v3_small", None, 32).save_weights(tmp_path / "b.weights.h5")
+    space = write_space(
+        """
+        study: {name: digits-pretrained, trials: 1, seed: 0}
+        data:
+          source: {sklearn: {name: digits}}
+          limit: 100
+        training: {epochs: 2, batch_size: 32, early_stopping: false}
+        preprocessors: [{rescale: {scale: 15.9375}}]   # pixels 0-16 -> 0-255
+        model:
+          pretrained:
+            weights: b.weights.h5
+            image_size: 32
+            trainable_layers: 2
+            head_epochs: 1
+            head_units: 16
+        """
+    )
+    result = tune(space, progress=False)
+    assert [row["state"] for row in result.leaderboard] == ["complete"]
+    retrained = automl.load(export_model(space, tmp_path / "best", retrain=True))
+    assert retrained.card["retrained"]["epochs"] == result.best_trial.user_attrs["best_epoch"]
+    x = np.random.default_rng(0).uniform(0, 16, size=(5, 8, 8, 1)).astype("float32")
+    proba = retrained.predict_proba(x)
+    assert proba.shape == (5, 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
