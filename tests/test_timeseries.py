@@ -170,3 +170,10 @@ def test_windows_need_the_forecast_task(catalog: Any, tmp_path: Path) -> None:
     data = load(catalog, path=str(write_series(tmp_path / "s.csv")), window=3)
     with pytest.raises(AutoMLError, match=r"a regression task needs targets of shape \(n,\)\. "):
         partition_dataset(data, validation=0.2, test=0.2, task="regression")
+
+
+def test_the_source_passes_the_contract(catalog: Any, tmp_path: Path) -> None:
+    from automl.testing import check_component
+
+    path = write_series(tmp_path / "s.csv")
+    check_component(catalog["data_source"].get("timeseries"), data_params={"path": str(path)})
