@@ -135,3 +135,31 @@ def test_a_forecast_model_predicts_every_step_after_a_reload(catalog: Any, tmp_p
         InputError, match="predict_proba needs a classifier; this model is a forecast"
     ):
         loaded.predict_proba(splits.x_val[:2])
+
+
+def test_tune_and_trials_print_the_baselines_under_the_leaderboard(
+    catalog: Any, tmp_path: Path, write_space: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from automl.cli import main
+
+    lines = ["t,sales"] + [f"{t},{(t % 5) * 2 + t / 10}" for t in range(60)]
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    space = write_space(
+        """
+        study: {name: tiny-forecast, trials: 1}
+        data:
+          source: {timeseries: {path: s.csv, time: t, window: 5, horizon: 2, period: 5}}
+        training: {epochs: 1}
+        model: {mlp: {layers: 1, units: 4}}
+        """
+    )
+    assert main(["tune", str(space), "--no-progress"]) == 0
+    tuned = capsys.readouterr().out
+    assert main(["trials", str(space)]) == 0
+    listed = capsys.readouterr().out
+    for out in (tuned, listed):
+        assert "rank  trial  mae" in out
+        assert "baselines on the validation split (9 windows), not trials:" in out
+        assert "  seasonal naive (period 5)  mae 0.5000\n" in out  # a period of trend: 5 x 0.1
+    assert main(["trials", str(space), "--json"]) == 0
+    assert "baselines" not in capsys.readouterr().out
