@@ -104,6 +104,7 @@ def test_a_saved_weights_file_is_loaded(catalog: Any, tmp_path: Path) -> None:
     assert "resize" not in [layer.name for layer in model.layers]  # already 32x32
 
 
+@pytest.mark.filterwarnings("ignore:Skipping nested container")  # Keras, before it gives up
 def test_a_weights_file_of_another_backbone_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "other.weights.h5"
     load_backbone("mobilenet_v3_small", None, 32).save_weights(path)
