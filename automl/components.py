@@ -296,6 +296,17 @@ class BaseMetric(Component):
         ...
 
 
+def maximizes(direction: Any) -> bool:
+    """Whether a direction prefers larger values: "maximize" / "minimize", or Optuna's
+    `StudyDirection` (the one place a direction is compared)."""
+    name = str(getattr(direction, "name", direction)).lower()
+    if name not in ("maximize", "minimize"):
+        raise ValueError(
+            f"a direction must be 'maximize' or 'minimize'. Received: direction={direction!r}"
+        )
+    return name == "maximize"
+
+
 KINDS: dict[str, type[Component]] = {
     cls.kind: cls
     for cls in (

@@ -14,25 +14,12 @@ import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.components import maximizes
 from automl.plugins import Catalog
 from automl.spec import Spec
 from automl.storage import retried_numbers
 
 Direction = str | StudyDirection
-
-
-def maximizes(direction: Direction) -> bool:
-    """Whether `direction` ('maximize' or 'minimize', or Optuna's `StudyDirection`) prefers
-    larger scores."""
-    if isinstance(direction, StudyDirection):
-        if direction == StudyDirection.NOT_SET:
-            raise ValueError("the study has no direction yet (StudyDirection.NOT_SET)")
-        return direction == StudyDirection.MAXIMIZE
-    if direction not in ("maximize", "minimize"):
-        raise ValueError(
-            f"a direction must be 'maximize' or 'minimize'. Received: direction={direction!r}"
-        )
-    return direction == "maximize"
 
 
 def is_better(score: float, than: float, direction: Direction) -> bool:

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import optuna
 
-from automl.components import BuildContext
+from automl.components import BuildContext, maximizes
 from automl.data import Splits
 from automl.errors import TrialFailed
 from automl.plugins import Catalog
@@ -292,7 +292,7 @@ def _early_stopping(spec: Spec) -> list[keras.callbacks.Callback]:
     es = spec.training.early_stopping
     if es is None:
         return []
-    mode = "min" if es.monitor != "score" or spec.study.direction == "minimize" else "max"
+    mode = "max" if es.monitor == "score" and maximizes(spec.study.direction) else "min"
     return [
         keras.callbacks.EarlyStopping(
             monitor=es.monitor,
@@ -341,7 +341,7 @@ def run_trial(
     score = float(metric.score(splits.y_val, predict_output(model, splits.x_val, splits.task)))
     scores = np.asarray(scorer.history["score"])
     ran = len(scorer.history["loss"])
-    pick = np.argmax if spec.study.direction == "maximize" else np.argmin
+    pick = np.argmax if maximizes(spec.study.direction) else np.argmin
     return TrialResult(
         score=score,
         model=model,

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from automl.errors import AutoMLError, ExportError
-from automl.registry import closest
+from automl.registry import did_you_mean
 from automl.serving import load_keras_model
 from automl.trial import as_float_inputs
 
@@ -66,10 +66,9 @@ def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
             continue
         name = FORMAT_ALIASES.get(name, name)
         if name not in FORMATS:
-            close = closest(name, [*FORMATS, *FORMAT_ALIASES])
-            hint = f" Did you mean {close!r}?" if close else ""
+            hint = did_you_mean(name, [*FORMATS, *FORMAT_ALIASES])
             raise ExportError(
-                f"Unknown export format. Expected one of {', '.join(FORMATS)} (or all).{hint} "
+                f"Unknown export format{hint} Expected one of {', '.join(FORMATS)} (or all). "
                 f"Received: format={raw.strip()!r}"
             )
         chosen.add(name)

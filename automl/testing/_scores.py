@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from automl.components import maximizes
 from automl.testing._common import N_CLASSES, fail, rng, task_data, to_numpy
 
 
@@ -86,7 +87,7 @@ def check_metric(component: Any, params: dict[str, Any]) -> None:
                     component,
                     f"expected a finite float score for task {task!r}. Received: {value!r}",
                 )
-        better = good >= bad if component.direction == "maximize" else good <= bad
+        better = good >= bad if maximizes(component.direction) else good <= bad
         if not better:
             raise fail(
                 component,
