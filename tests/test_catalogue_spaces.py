@@ -24,6 +24,7 @@ def quick_spec(name: str, catalog: Any) -> Any:
     return resolve(RawSpace(data, lines, str(path)), catalog)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "task", "metric"),
     [

@@ -217,6 +217,7 @@ def test_keras_mnist_from_the_keras_cache(
     assert source(catalog, "keras").task(name="cifar10") == "multiclass"
 
 
+@pytest.mark.slow
 def test_keras_fashion_mnist_through_keras_own_loader(
     catalog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -146,6 +146,7 @@ optimizer:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", ["tpe", "random", "grid", "cmaes", "qmc", "gp"])
 def test_every_sampler_runs_a_study(sampler: str, write_space) -> None:
     import importlib.util
@@ -162,6 +163,7 @@ def test_every_sampler_runs_a_study(sampler: str, write_space) -> None:
     assert type(result.study.sampler).__name__.lower().startswith(sampler[:3])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "pruner", ["none", "median", "percentile", "successive_halving", "hyperband", "patient"]
 )

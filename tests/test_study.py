@@ -85,6 +85,7 @@ def test_tune_end_to_end_ranks_and_keeps_checkpoints(write_space, runs_dir: Path
     assert best.value == pytest.approx(float(np.mean(labels == splits.y_val)))
 
 
+@pytest.mark.slow
 def test_resume_keeps_finished_trials(write_space) -> None:
     path = write_space(DIGITS)
     first = tune(path, trials=1, progress=False)
@@ -141,6 +142,7 @@ def test_nan_loss_fails_the_trial(write_space) -> None:
     assert "NaN" in trial.user_attrs["fail_reason"]
 
 
+@pytest.mark.slow
 def test_interrupt_marks_trial_and_resume_completes(write_space, tmp_path: Path) -> None:
     (tmp_path / "interrupt_plugin.py").write_text(INTERRUPT_PLUGIN)
     path = write_space(DIGITS.replace("model:", "plugins: [interrupt_plugin.py]\nmodel:"))
