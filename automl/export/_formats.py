@@ -18,9 +18,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from automl.custom_objects import load_keras_model
 from automl.errors import AutoMLError, ExportError
 from automl.registry import closest
-from automl.serving import load_keras_model
 from automl.trial import as_float_inputs
 
 FORMATS = ("keras", "saved_model", "onnx", "tflite")
