@@ -35,6 +35,7 @@ STARTUP_NOISE = re.compile(
     r"|.*Unable to register cu(DNN|FFT|BLAS) factory"  # E-level, harmless: plugins loaded twice
     r"|.*computation placer already registered"
     r"|.*failed call to cuInit"  # E-level, on every machine without a GPU driver
+    r"|INFO: Created TensorFlow Lite XNNPACK delegate for CPU"
 )
 
 
