@@ -18,7 +18,7 @@ def _input_line(card: dict[str, Any]) -> str:
     if schema["dtype"] == "string":
         names = schema.get("feature_names") or []
         columns = f": columns {', '.join(names)}" if names else ""
-        return f"# x: array of str, shape ({shape}){columns}; missing cells as ''"
+        return f"# x: array of str, shape ({shape}){columns}; missing cells as '' or NA"
     return f"# x: float32 array, shape ({shape})"
 
 
@@ -36,16 +36,16 @@ def loading_snippets(card: dict[str, Any], directory: str | Path) -> dict[str, s
     """Python that loads and runs each written format with its own library, keyed by format."""
     where = str(directory)
     io = [_input_line(card), _output_line(card)]
-    imports = [
-        f"import {module}  # registers its Keras classes" for module in card["keras_imports"]
-    ]
+    imports = [f"import {name}  # registers its Keras classes" for name in card["keras_imports"]]
+    text = card["input_schema"]["dtype"] == "string"  # Keras takes text as a TF string tensor
     snippets = {
         "keras": [
             *imports,
             "import keras",
+            *(["import tensorflow as tf"] if text else []),
             "",
             f'model = keras.saving.load_model("{where}/model.keras")',
-            "y = model.predict(x)",
+            "y = model.predict(tf.constant(x))" if text else "y = model.predict(x)",
         ],
         "saved_model": [
             "import tensorflow as tf",

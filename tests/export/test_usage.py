@@ -35,12 +35,17 @@ def test_the_keras_snippet_imports_exactly_what_the_model_needs() -> None:
         ]
     )
     text = loading_snippets(_card("binary", ["no", "yes"], "string"), "best")["keras"]
-    assert text.splitlines()[:3] == [
+    assert text.splitlines()[:4] == [
         "import automl_plugins.keras_objects  # registers its Keras classes",
         "import keras",
+        "import tensorflow as tf",
         "",
     ]
-    assert "# x: array of str, shape (n, 3): columns age, city, plan; missing cells as ''" in text
+    assert (
+        "# x: array of str, shape (n, 3): columns age, city, plan; missing cells as '' or NA"
+        in text
+    )
+    assert "\ny = model.predict(tf.constant(x))\n" in text
     assert text.endswith("\n# y: probability of class 'yes', shape (n, 1)")
 
 
