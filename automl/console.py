@@ -107,12 +107,18 @@ class _FilteredFirstImport(importlib.abc.MetaPathFinder):
         return spec
 
 
+# set by `filter_tensorflow_startup`, so that processes it spawns (trial isolation) filter too
+FILTER_ENV = "AUTOML_FILTER_TF_STARTUP"
+
+
 def filter_tensorflow_startup() -> None:
     """Hide TensorFlow's start-up noise: set its log level and filter its first import.
 
-    Does nothing once TensorFlow is imported; calling it twice installs one filter.
+    Does nothing once TensorFlow is imported; calling it twice installs one filter. Child
+    processes inherit the wish through `FILTER_ENV` (see `filter_if_inherited`).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ[FILTER_ENV] = "1"
     if "tensorflow" in sys.modules:
         return
     if not any(isinstance(f, _FilteredFirstImport) for f in sys.meta_path):
@@ -175,3 +181,9 @@ def error_report(exc: AutoMLError, verbose: int, as_json: bool) -> int:
             error["problems"] = [dataclasses.asdict(p) for p in exc.problems]
         print(json.dumps({"error": error}, indent=2))
     return exc.exit_code
+
+
+def filter_if_inherited() -> None:
+    """In a process started by a filtering `automl` (a spawned trial), filter as it does."""
+    if os.environ.get(FILTER_ENV) == "1":
+        filter_tensorflow_startup()
