@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl import __version__
-from automl.console import error_report, keras_verbosity, setup_output
+from automl.console import PrintCompletion, error_report, keras_verbosity, setup_output
 from automl.describe import describe_plugins, format_plugins
 from automl.errors import AutoMLError
 from automl.plugins import Catalog, load_catalog
@@ -362,6 +362,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="automl", description="Tune Keras models from YAML search spaces."
     )
     parser.add_argument("--version", action="version", version=f"automl {__version__}")
+    shells = PrintCompletion.SHELLS
+    parser.add_argument(
+        "--print-completion", action=PrintCompletion, choices=shells, help="%(choices)s"
+    )
     _add_output_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:

@@ -11,6 +11,7 @@ pointed at a temporary file and writes back every line but those (`filter_tensor
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import importlib.abc
@@ -187,3 +188,39 @@ def filter_if_inherited() -> None:
     """In a process started by a filtering `automl` (a spawned trial), filter as it does."""
     if os.environ.get(FILTER_ENV) == "1":
         filter_tensorflow_startup()
+
+
+class PrintCompletion(argparse.Action):
+    """`automl --print-completion bash`: a completion script from the parser (shtab), then exit.
+
+    Positional arguments that name files or folders (the space file, an artifact folder, the
+    input of `predict`) complete as paths; subcommands and options from the parser itself.
+    """
+
+    SHELLS = ("bash", "zsh", "tcsh")
+    PATHS = {"space": "FILE", "input": "FILE", "model_dir": "DIRECTORY"}
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        import shtab
+
+        for action in _all_actions(parser):
+            if not action.option_strings and action.dest in self.PATHS:
+                action.complete = getattr(shtab, self.PATHS[action.dest])  # type: ignore[attr-defined]
+        print(shtab.complete(parser, shell=str(values)), end="")
+        parser.exit()
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    """Every action of `parser` and of its subcommands' parsers."""
+    found = list(parser._actions)
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found += _all_actions(sub)
+    return found

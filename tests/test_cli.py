@@ -229,3 +229,24 @@ def test_tune_into_a_log_has_no_redraws_colours_or_tensorflow_noise(
     assert loud.stdout.count("Epoch 2/2\n") == 1
     for stream in (plain.stdout, plain.stderr, loud.stdout, loud.stderr):
         assert "\r" not in stream and "\x1b[" not in stream
+
+
+def test_bash_completion_knows_the_subcommands_and_completes_paths(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from automl.cli import COMMANDS
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--print-completion", "bash"])
+    assert exited.value.code == 0
+    script = capsys.readouterr().out
+    assert f"_shtab_automl_subparsers=({' '.join(c.name for c in COMMANDS)})" in script
+    assert "_shtab_automl_validate_pos_0_COMPGEN=_shtab_compgen_files" in script
+    assert "_shtab_automl_predict_pos_0_COMPGEN=_shtab_compgen_dirs" in script
+    loaded = subprocess.run(
+        ["bash", "-c", "source /dev/stdin && complete -p automl"],
+        input=script,
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.stdout == "complete -o bashdefault -F _shtab_automl automl\n", loaded.stderr
