@@ -1,12 +1,13 @@
-"""What the command line shows: TensorFlow's start-up noise filtered out, terminal detection.
+"""What the command line shows: TensorFlow's start-up noise filtered out, terminals, errors.
 
 TensorFlow >= 2.16 writes its start-up lines (oneDNN notices, "Could not find cuda drivers",
 "All log messages before absl::InitializeLog() ...", cuDNN/cuFFT/cuBLAS factory clashes, "failed
 call to cuInit") from C++ before its logging is set up, so `TF_CPP_MIN_LOG_LEVEL` cannot hide them.
 `automl` therefore runs TensorFlow's first import (and its device scan) with file descriptor 2
 pointed at a temporary file and writes back every line but those (`filter_tensorflow_startup`);
-`-v` keeps them. Only the standard library
-(and `automl.errors`) is imported here: this runs before anything loads TensorFlow.
+`-v` keeps them. Also here: terminal detection (no redraws or colour codes in a log), Keras'
+verbosity, the one-line and JSON forms of an error, shell completion. Only the standard library
+and `automl.errors` are imported here: this runs before anything loads TensorFlow.
 """
 
 from __future__ import annotations
