@@ -1,6 +1,6 @@
 """What the command line shows: TensorFlow's start-up noise filtered out, terminals, errors.
 
-TensorFlow >= 2.16 writes its start-up lines (oneDNN notices, "Could not find cuda drivers",
+TensorFlow (2.21 here) writes its start-up lines (oneDNN notices, "Could not find cuda drivers",
 "All log messages before absl::InitializeLog() ...", cuDNN/cuFFT/cuBLAS factory clashes, "failed
 call to cuInit") from C++ before its logging is set up, so `TF_CPP_MIN_LOG_LEVEL` cannot hide them.
 `automl` therefore runs TensorFlow's first import (and its device scan) with file descriptor 2

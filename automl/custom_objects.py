@@ -14,6 +14,7 @@ import importlib
 import json
 import re
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,16 @@ def keras_imports(path: str | Path) -> list[str]:
     return sorted(found)
 
 
-def import_keras_objects(card: dict[str, Any] | None = None) -> None:
+def import_keras_objects(card: dict[str, Any] | None = None, packages: Iterable[str] = ()) -> None:
     """Import the built-ins' Keras classes and the modules the card lists under `keras_imports`.
 
-    A module that cannot be imported is an error naming it and the plugin packages to install.
+    Only modules of `packages` (the top-level packages of the loaded plugins) are imported: a
+    `model.json` cannot make automl import a module that no plugin provides. A module that cannot
+    be imported is an error naming it and the plugin packages to install.
     """
-    for module in dict.fromkeys([KERAS_OBJECTS_MODULE, *(card or {}).get("keras_imports", [])]):
+    allowed = {KERAS_OBJECTS_MODULE.partition(".")[0], *packages}
+    listed = [m for m in (card or {}).get("keras_imports", []) if m.partition(".")[0] in allowed]
+    for module in dict.fromkeys([KERAS_OBJECTS_MODULE, *listed]):
         try:
             importlib.import_module(module)
         except ImportError as exc:
@@ -63,17 +68,21 @@ def import_keras_objects(card: dict[str, Any] | None = None) -> None:
             ) from exc
 
 
-def load_keras_model(path: str | Path, card: dict[str, Any] | None = None) -> Any:
+def load_keras_model(
+    path: str | Path, card: dict[str, Any] | None = None, packages: Iterable[str] = ()
+) -> Any:
     """Load a `.keras` file in safe mode; a missing plugin class names the package to install.
 
     Args:
         path: the `.keras` file.
         card: the parsed `model.json`, whose `plugins` entry names the distributions to install
             and whose `keras_imports` names the modules to import. Defaults to `None`.
+        packages: the top-level packages of the loaded plugins, whose modules `keras_imports`
+            may name. Defaults to `()` (the built-ins' only).
     """
     import keras
 
-    import_keras_objects(card)
+    import_keras_objects(card, packages)
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except (TypeError, ValueError) as exc:

@@ -92,8 +92,9 @@ def load(directory: str | Path, plugins: tuple[str, ...] = ()) -> LoadedModel:
                 f"Received: directory={str(directory)!r}"
             )
     card = json.loads(card_path.read_text())
-    load_catalog(plugins)  # importing the plugins registers their custom Keras classes
-    return LoadedModel(directory, load_keras_model(model_path, card), card)
+    catalog = load_catalog(plugins)  # importing the plugins registers their custom Keras classes
+    packages = {getattr(p, "__name__", "").partition(".")[0] for p in catalog.pm.get_plugins()}
+    return LoadedModel(directory, load_keras_model(model_path, card, packages), card)
 
 
 def check_input(x: Any, schema: dict[str, Any]) -> np.ndarray:
