@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from automl.errors import StudyError
-from automl.plugins import KERAS_OBJECTS_MODULE
+from automl.plugins import KERAS_OBJECTS_MODULE, Catalog
 
 _MISSING_CLASS = re.compile(r"registered_name'?:\s*'([\w.]+)>([\w.]+)'")
 
@@ -48,15 +48,23 @@ def keras_imports(path: str | Path) -> list[str]:
     return sorted(found)
 
 
-def import_keras_objects(card: dict[str, Any] | None = None, packages: Iterable[str] = ()) -> None:
-    """Import the built-ins' Keras classes and the modules the card lists under `keras_imports`.
+def plugin_packages(catalog: Catalog) -> set[str]:
+    """The top-level packages of the loaded plugins' modules: where a model's classes may live."""
+    return {getattr(p, "__name__", "").partition(".")[0] for p in catalog.pm.get_plugins()}
+
+
+def import_keras_objects(
+    modules: Iterable[str], packages: Iterable[str] = (), card: dict[str, Any] | None = None
+) -> None:
+    """Import the built-ins' Keras classes and `modules` (what a model's file or card names).
 
     Only modules of `packages` (the top-level packages of the loaded plugins) are imported: a
-    `model.json` cannot make automl import a module that no plugin provides. A module that cannot
-    be imported is an error naming it and the plugin packages to install.
+    saved file or a `model.json` cannot make automl import a module that no plugin provides. A
+    module that cannot be imported is an error naming it and the plugin packages to install
+    (from the card's `plugins`).
     """
     allowed = {KERAS_OBJECTS_MODULE.partition(".")[0], *packages}
-    listed = [m for m in (card or {}).get("keras_imports", []) if m.partition(".")[0] in allowed]
+    listed = [m for m in modules if m.partition(".")[0] in allowed]
     for module in dict.fromkeys([KERAS_OBJECTS_MODULE, *listed]):
         try:
             importlib.import_module(module)
@@ -77,12 +85,16 @@ def load_keras_model(
         path: the `.keras` file.
         card: the parsed `model.json`, whose `plugins` entry names the distributions to install
             and whose `keras_imports` names the modules to import. Defaults to `None`.
-        packages: the top-level packages of the loaded plugins, whose modules `keras_imports`
-            may name. Defaults to `()` (the built-ins' only).
+        packages: the top-level packages of the loaded plugins, whose modules the file and the
+            card's `keras_imports` may name. Defaults to `()` (the built-ins' only).
     """
     import keras
 
-    import_keras_objects(card, packages)
+    try:
+        recorded = keras_imports(path)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        recorded = []  # not a readable .keras archive: Keras says what is wrong below
+    import_keras_objects([*(card or {}).get("keras_imports", []), *recorded], packages, card)
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except (TypeError, ValueError) as exc:

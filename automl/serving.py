@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.custom_objects import load_keras_model
+from automl.custom_objects import load_keras_model, plugin_packages
 from automl.errors import AutoMLError, InputError
 from automl.plugins import load_catalog
 from automl.trial import predict_output
@@ -93,8 +93,8 @@ def load(directory: str | Path, plugins: tuple[str, ...] = ()) -> LoadedModel:
             )
     card = json.loads(card_path.read_text())
     catalog = load_catalog(plugins)  # importing the plugins registers their custom Keras classes
-    packages = {getattr(p, "__name__", "").partition(".")[0] for p in catalog.pm.get_plugins()}
-    return LoadedModel(directory, load_keras_model(model_path, card, packages), card)
+    model = load_keras_model(model_path, card, plugin_packages(catalog))
+    return LoadedModel(directory, model, card)
 
 
 def check_input(x: Any, schema: dict[str, Any]) -> np.ndarray:

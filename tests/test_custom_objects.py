@@ -29,7 +29,7 @@ def test_the_modules_registering_a_model_s_classes_are_read_from_the_file(tmp_pa
 
 def test_a_card_cannot_make_automl_import_a_module_no_plugin_provides() -> None:
     assert "wave" not in sys.modules  # a standard-library module nothing here imports
-    import_keras_objects({"keras_imports": ["wave"]}, packages=["automl_resmlp"])
+    import_keras_objects(["wave"], packages=["automl_resmlp"])
     assert "wave" not in sys.modules
     with pytest.raises(StudyError, match=r"needs the Python module 'automl_resmlp.gone'.*install"):
-        import_keras_objects({"keras_imports": ["automl_resmlp.gone"]}, packages=["automl_resmlp"])
+        import_keras_objects(["automl_resmlp.gone"], packages=["automl_resmlp"])
