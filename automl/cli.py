@@ -60,10 +60,12 @@ def _add_space(p: argparse.ArgumentParser, storage: bool = True) -> None:
 
 def _add_output_options(p: argparse.ArgumentParser, suppress: bool = False) -> None:
     """`-q` and `-v`, on `automl` itself and after every subcommand (`automl tune X -q`)."""
-    unset = argparse.SUPPRESS  # after a subcommand: do not reset what `automl -q ...` set
-    quiet, loud = "print only results and errors", "Keras output, TensorFlow's log, tracebacks"
-    p.add_argument("-q", "--quiet", action="store_true", default=suppress and unset, help=quiet)
-    p.add_argument("-v", "--verbose", action="count", default=unset if suppress else 0, help=loud)
+    # after a subcommand, SUPPRESS: an unset option does not reset what `automl -q ...` set
+    quiet, verbose = (argparse.SUPPRESS,) * 2 if suppress else (False, 0)
+    p.add_argument("-q", "--quiet", action="store_true", default=quiet, help="results, errors only")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=verbose, help="Keras, TF logs, tracebacks"
+    )
 
 
 def _add_json(p: argparse.ArgumentParser) -> None:
@@ -362,10 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="automl", description="Tune Keras models from YAML search spaces."
     )
     parser.add_argument("--version", action="version", version=f"automl {__version__}")
-    shells = PrintCompletion.SHELLS
-    parser.add_argument(
-        "--print-completion", action=PrintCompletion, choices=shells, help="%(choices)s"
-    )
+    parser.add_argument("--print-completion", action=PrintCompletion)
     _add_output_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:

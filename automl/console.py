@@ -201,6 +201,11 @@ class PrintCompletion(argparse.Action):
     SHELLS = ("bash", "zsh", "tcsh")
     PATHS = {"space": "FILE", "input": "FILE", "model_dir": "DIRECTORY"}
 
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", self.SHELLS)
+        kwargs.setdefault("help", "print a shell completion script and exit")
+        super().__init__(option_strings, dest, **kwargs)
+
     def __call__(
         self,
         parser: argparse.ArgumentParser,
