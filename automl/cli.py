@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from automl import __version__
+from automl.console import PrintCompletion, error_report, keras_verbosity, setup_output
 from automl.describe import describe_plugins, format_plugins
 from automl.errors import AutoMLError
 from automl.plugins import Catalog, load_catalog
@@ -59,12 +58,24 @@ def _add_space(p: argparse.ArgumentParser, storage: bool = True) -> None:
         _add_storage(p)
 
 
-def _add_verbose(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-v", "--verbose", action="count", default=0, help="show Keras training output")
+def _add_output_options(p: argparse.ArgumentParser, suppress: bool = False) -> None:
+    """`-q` and `-v`, on `automl` itself and after every subcommand (`automl tune X -q`)."""
+    # after a subcommand, SUPPRESS: an unset option does not reset what `automl -q ...` set
+    quiet, verbose = (argparse.SUPPRESS,) * 2 if suppress else (False, 0)
+    p.add_argument("-q", "--quiet", action="store_true", default=quiet, help="results, errors only")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=verbose, help="Keras, TF logs, tracebacks"
+    )
 
 
 def _add_json(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
+    """A status line on stdout, unless `-q`."""
+    if not args.quiet:
+        print(text)
 
 
 def _timeout(value: str | None) -> float | None:
@@ -81,7 +92,7 @@ def _run_options(args: argparse.Namespace) -> dict[str, Any]:
         "trials": args.trials,
         "timeout": _timeout(args.timeout),
         "storage": args.storage,
-        "verbose": args.verbose,
+        "verbose": keras_verbosity(args.verbose),
     }
 
 
@@ -100,12 +111,23 @@ def _space_rows(spec: Spec) -> list[dict[str, Any]]:
 
 
 # ---------------------------------------------------------------------------------- validate
+def _validate_arguments(p: argparse.ArgumentParser) -> None:
+    _add_space(p, storage=False)
+    _add_json(p)
+
+
 def _validate(args: argparse.Namespace) -> int:
     spec = _load(args)
     searched = sum(1 for row in _space_rows(spec) if row["searched"])
-    print(
+    if args.json:
+        study: dict[str, Any] = {"study": spec.study.name, "metric": spec.study.metric}
+        study.update(direction=spec.study.direction, slots=len(spec.slots), searched=searched)
+        print(json.dumps({"space": args.space, "valid": True, **study, "problems": []}, indent=2))
+        return 0
+    _say(
+        args,
         f"{args.space}: OK (study {spec.study.name!r}, metric {spec.study.metric} "
-        f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)"
+        f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)",
     )
     return 0
 
@@ -142,7 +164,6 @@ def _tune_arguments(p: argparse.ArgumentParser) -> None:
         "--timeout", help="time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)"
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    _add_verbose(p)
     p.add_argument(
         "-j",
         "--jobs",
@@ -160,8 +181,8 @@ def _tune(args: argparse.Namespace) -> int:
     result = tune(
         spec,
         catalog=catalog,
-        progress=not args.no_progress,
-        print_leaderboard=True,
+        progress=not (args.no_progress or args.quiet),
+        print_leaderboard=not args.quiet,
         jobs=args.jobs,
         **run_options,
     )
@@ -175,7 +196,6 @@ def _worker_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", help="time limit of this worker, e.g. 600, 10m, 1h")
     p.add_argument("--index", type=int, default=0, help="worker number: offsets the sampler seed")
     p.add_argument("--threads", type=int, help="CPU threads for this worker (default: all)")
-    _add_verbose(p)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -187,7 +207,8 @@ def _worker(args: argparse.Namespace) -> int:
     run_options = _run_options(args)
     outcome = work(*_open(args), index=args.index, **run_options)
     why = "interrupted" if outcome.interrupted else "recycled" if outcome.recycle else "done"
-    print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
+    if not args.quiet:
+        print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
     return 130 if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
 
 
@@ -246,13 +267,16 @@ def _export(args: argparse.Namespace) -> int:
     card = json.loads((out / "model.json").read_text())
     test = card["test_score"]
     how = " (retrained on train+validation)" if card.get("retrained") else ""
-    print(
+    _say(
+        args,
         f"exported trial {card['trial']}{how} to {out}: validation {card['metric']} "
         f"{card['validation_score']:.4f}"
-        + (f", test {card['metric']} {test:.4f}" if test is not None else "")
+        + (f", test {card['metric']} {test:.4f}" if test is not None else ""),
     )
     for fmt in card.get("formats", {}).values():
-        print(f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
+        _say(args, f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
+    for fmt, why in card.get("skipped_formats", {}).items():
+        _say(args, f"  {fmt}: skipped ({why})")
     return 0
 
 
@@ -272,7 +296,7 @@ def _predict(args: argparse.Namespace) -> int:
     text = write_predictions(model, x, ids, args.out)
     if text is not None:
         sys.stdout.write(text)
-    else:
+    elif not args.quiet:
         print(f"wrote {len(ids)} predictions to {args.out}", file=sys.stderr)
     return 0
 
@@ -304,7 +328,7 @@ def _report(args: argparse.Namespace) -> int:
     from automl.report import report_for_space
 
     path = report_for_space(args.space, args.out, args.storage, tuple(args.plugin), args.model)
-    print(f"wrote {path}")
+    _say(args, f"wrote {path}")
     return 0
 
 
@@ -317,12 +341,7 @@ COMMANDS: tuple[Command, ...] = (
         _worker_arguments,
         _worker,
     ),
-    Command(
-        "validate",
-        "check a search-space file without training",
-        lambda p: _add_space(p, storage=False),
-        _validate,
-    ),
+    Command("validate", "check a search-space file, no training", _validate_arguments, _validate),
     Command("space", "print the effective search space", _space_arguments, _space),
     Command("trials", "print the leaderboard of a study", _trials_arguments, _trials),
     Command("export", "export the best model", _export_arguments, _export),
@@ -344,9 +363,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="automl", description="Tune Keras models from YAML search spaces."
     )
+    parser.add_argument("--version", action="version", version=f"automl {__version__}")
+    parser.add_argument("--print-completion", action=PrintCompletion)
+    _add_output_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
-        command.add_arguments(sub.add_parser(command.name, help=command.help))
+        command_parser = sub.add_parser(command.name, help=command.help)
+        command.add_arguments(command_parser)
+        _add_output_options(command_parser, suppress=True)
     return parser
 
 
@@ -355,39 +379,17 @@ def run(args: argparse.Namespace) -> int:
     return _BY_NAME[args.command].handler(args)
 
 
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    # tf.function retracing notices: one model per trial retraces by design
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `automl` console script."""
-    _quiet_tensorflow()
     args = build_parser().parse_args(argv)
-    formatted, warnings.formatwarning = warnings.formatwarning, _format_warning
-    try:
-        return run(args)
-    except AutoMLError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        warnings.formatwarning = formatted
-
-
-def _format_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    line: str | None = None,
-) -> str:
-    """A warning (e.g. a plugin that failed to load) as one `warning: ...` line, no source line."""
-    return f"warning: {message}\n"
+    with setup_output(args.verbose):
+        try:
+            return run(args)
+        except AutoMLError as exc:
+            return error_report(exc, args.verbose, getattr(args, "json", False))
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from automl.errors import AutoMLError
 
@@ -253,6 +252,8 @@ def _split(
         if train_size:  # keep the first `count` rows
             return idx[:count], idx[count:]
         return idx[: max(0, n - count - gap)], idx[n - count :]
+    from sklearn.model_selection import train_test_split  # lazy: `automl validate` needs none
+
     kw = {"train_size" if train_size else "test_size": size}
     try:
         first, second = train_test_split(idx, random_state=seed, stratify=strat, **kw)
@@ -269,6 +270,8 @@ def _kfold(
             f"{dataset.name or 'this data set'} is ordered in time: cross-validation would train "
             f"on the future. Set data.folds: 1 (a time-ordered hold-out). Received: folds={k}"
         )
+    from sklearn.model_selection import KFold, StratifiedKFold
+
     if len(y) < 2 * k:
         raise AutoMLError(f"{k} folds need at least {2 * k} development rows, got {len(y)}")
     if stratify:

@@ -11,12 +11,27 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
 
 from automl import hookimpl
 from automl.components import CLASSIFICATION, BaseMetric
 
 REGRESSION = ("regression",)
+
+
+class _SklearnMetrics:
+    """`skm.f1_score(...)` calls `sklearn.metrics.f1_score`, importing scikit-learn on the first
+    call: discovering the plugin (`automl validate`) does not pay for it."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from sklearn import metrics
+
+            return getattr(metrics, name)(*args, **kwargs)
+
+        return call
+
+
+skm = _SklearnMetrics()
 
 
 def labels_of(y_pred: np.ndarray) -> np.ndarray:

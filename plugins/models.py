@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
-
 from automl import hookimpl
 from automl.components import BaseModelFamily, BuildContext, choice_param, float_param, int_param
 
@@ -35,6 +33,8 @@ class MLP(BaseModelFamily):
     )
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        import keras
+
         x = keras.layers.Flatten()(inputs) if len(ctx.input_shape) > 1 else inputs
         for _ in range(params["layers"]):
             x = keras.layers.Dense(params["units"], kernel_regularizer=ctx.kernel_regularizer())(x)
@@ -90,6 +90,8 @@ class CNN(BaseModelFamily):
         return None
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        import keras
+
         if params["pooling"] not in ("max", "avg"):
             raise ValueError(
                 f"pooling must be 'max' or 'avg'. Received: pooling={params['pooling']!r}"
@@ -160,6 +162,8 @@ class CNN1D(BaseModelFamily):
         return _sequence_problem(self.name, input_shape)
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        import keras
+
         if params["pooling"] not in ("max", "avg"):
             raise ValueError(
                 f"pooling must be 'max' or 'avg'. Received: pooling={params['pooling']!r}"
@@ -217,6 +221,8 @@ class Recurrent(BaseModelFamily):
         return _sequence_problem(self.name, input_shape)
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        import keras
+
         cell_cls = getattr(keras.layers, self.layer_name)
         x = inputs
         for i in range(params["layers"]):

@@ -21,6 +21,7 @@ from sklearn import metrics
 from automl.data import Splits
 from automl.export._config import components_used, recorded_config
 from automl.export._source import ExportedModel
+from automl.export._usage import files_markdown, loading_markdown
 from automl.plugins import Catalog
 from automl.spec import Spec
 from automl.trial import predict_output
@@ -184,6 +185,10 @@ def build_card(
             "trial": trial.user_attrs.get("train_seconds"),
             "retrain": retrained["seconds"] if retrained else None,
         },
+        "parameters": {
+            "total": int(exported.model.count_params()),
+            "trainable": int(sum(np.prod(w.shape) for w in exported.model.trainable_weights)),
+        },
         "plugins": plugins_used(components_used(trial, spec.study.metric), catalog),
         "keras_backend": keras.backend.backend(),
         "versions": package_versions(),
@@ -207,14 +212,11 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     lines += [f"- `{k}`: {v}" for k, v in card["params"].items()] or ["- (none searched)"]
     lines += ["", f"## Evaluation on the {card['evaluation']['split']} split", ""]
     lines += _evaluation(card["evaluation"])
-    lines += ["", "## Files", "", "| file | max abs difference vs Keras |", "|---|---|"]
-    lines += [f"| `{f['path']}` | {f['max_abs_diff']:.2e} |" for f in card["formats"].values()]
-    lines += [
-        "",
-        "Load with `automl.load(DIR).predict(x)` or `automl predict DIR INPUT`. "
-        f"Keras backend {card['keras_backend']}; versions in `model.json`.",
-        "",
-    ]
+    lines += ["", "## Files", "", *files_markdown(card)]
+    lines += ["", "## Loading", "", "With automl: `automl.load(DIR).predict(x)`, or"]
+    lines += ["`automl predict DIR INPUT`. With each format's own library:", ""]
+    lines += loading_markdown(card)
+    lines += [f"Keras backend {card['keras_backend']}; versions in `model.json`.", ""]
     return "\n".join(lines)
 
 
@@ -236,6 +238,9 @@ def _summary(card: dict[str, Any]) -> list[str]:
         f"- Validation {card['metric']}: {_num(card['validation_score'])}; "
         f"test {card['metric']}: {_num(card['test_score'])}",
     ]
+    if card.get("parameters"):
+        count = card["parameters"]
+        lines.append(f"- Model: {count['total']:,} parameters ({count['trainable']:,} trainable)")
     r = card["retrained"]
     if r:
         lines.append(

@@ -17,12 +17,12 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.custom_objects import load_keras_model, plugin_packages
 from automl.data import Splits, load_splits
 from automl.errors import ExportError, StudyError
 from automl.export._config import configured_epochs, trial_config
 from automl.leaderboard import ranked
 from automl.plugins import Catalog
-from automl.serving import load_keras_model
 from automl.spec import Spec
 from automl.storage import checkpoint_path, open_study
 from automl.trial import compile_model, fit_model, predict_output, trial_seed
@@ -97,7 +97,7 @@ def tuned_model(spec: Spec, catalog: Catalog, chosen: FrozenTrial, splits: Split
             f"top {spec.study.keep_checkpoints} trials keep one (study.keep_checkpoints). "
             "Pass --retrain to train its configuration again instead."
         )
-    model = load_keras_model(ckpt)
+    model = load_keras_model(ckpt, packages=plugin_packages(catalog))
     metric = catalog["metric"].get(spec.study.metric)
     score = metric.score(splits.y_val, predict_output(model, splits.x_val, splits.task))
     return ExportedModel(chosen, model, float(score))

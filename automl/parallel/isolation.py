@@ -15,8 +15,13 @@ from multiprocessing.connection import Connection
 
 import optuna
 
+from automl.console import filter_if_inherited
 from automl.errors import TrialFailed
 from automl.spec import Spec, read_yaml
+
+# a spawned child imports this module (to find `_child`) before it unpickles the trial's body,
+# which imports Keras: hide TensorFlow's start-up lines there too when the parent does
+filter_if_inherited()
 
 TrialBody = Callable[[int, int], float]
 

@@ -57,3 +57,15 @@ def test_isolation_and_recycle_are_validated(write_space) -> None:  # type: igno
     message = str(info.value)
     assert "study.isolation" in message and "'none' or 'process'" in message
     assert "study.recycle_after" in message and "expected a value > 0" in message
+
+
+def test_a_spawned_trial_filters_tensorflow_s_start_up_lines_as_its_parent() -> None:
+    import subprocess
+    import sys
+
+    from automl.console import FILTER_ENV
+
+    code = "import automl.parallel.isolation\nimport tensorflow\n"
+    env = {**os.environ, FILTER_ENV: "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stderr) == (0, "")
