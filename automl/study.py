@@ -19,8 +19,10 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.data import load_splits
+from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
-from automl.leaderboard import TuneResult, format_leaderboard, leaderboard
+from automl.arrays import InMemoryData, data_space
+from automl.leaderboard import format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
 from automl.parallel import (
     LoopOutcome,
@@ -32,6 +34,7 @@ from automl.parallel import (
     worker_name,
 )
 from automl.plugins import Catalog, load_catalog
+from automl.result import Leaderboard, TuneResult
 from automl.spec import Spec, open_space
 from automl.storage import open_study
 
@@ -111,6 +114,12 @@ def _after_trial(spec: Spec, hooks: LifecycleHooks, bar: Progress, label: str) -
 def tune(
     space: str | Path | Mapping[str, Any] | Spec,
     *,
+    x: Any = None,
+    y: Any = None,
+    x_val: Any = None,
+    y_val: Any = None,
+    data: Any = None,
+    target: str | None = None,
     trials: int | None = None,
     timeout: float | None = None,
     storage: str | None = None,
@@ -124,7 +133,15 @@ def tune(
     """Tune a search space; running it again resumes the same study until the budget is spent.
 
     Args:
-        space: a YAML path, a dict with the same schema, or a loaded `Spec`.
+        space: a YAML path, a dict with the same schema, or a loaded `Spec`. Its `data:`
+            section is optional (without `source`) when the data is given below.
+        x, y: features (n, ...) and targets (n,) as NumPy arrays (or `x` a pandas DataFrame and
+            `y` a Series), instead of `data.source`. They are written into the study's folder
+            with a copy of the space (`automl.arrays`). Defaults to `None`.
+        x_val, y_val: a fixed validation split (no random split, no folds). Defaults to `None`.
+        data: a pandas DataFrame with the features and the `target` column (text columns
+            allowed); `x_val` is then a DataFrame with the same columns. Defaults to `None`.
+        target: the target column of `data`. Defaults to `None`.
         trials: total trial budget (finished trials count). Defaults to `study.trials`.
         timeout: seconds for this run. Defaults to `study.timeout`.
         storage: an Optuna storage URL or journal path. Defaults to `runs/<study>/journal.log`.
@@ -137,6 +154,11 @@ def tune(
         catalog: the registries `space` was resolved against (with a `Spec`). Defaults to
             `None`: loaded from the space's plugins.
     """
+    given = InMemoryData(x, y, x_val, y_val, data, target)
+    if given.given() and isinstance(space, Spec):
+        raise AutoMLError("tune() takes arrays or a DataFrame with a YAML path or a dict space")
+    if given.given():
+        space = data_space(space, given, plugins)  # runs/<study>/space.yaml, reading the files
     if isinstance(space, Spec):
         spec, catalog = space, catalog if catalog is not None else load_catalog(space.plugins)
     else:
@@ -146,7 +168,7 @@ def tune(
     started = time.monotonic()
     if jobs != 1 or spec.study.recycle_after:
         study, interrupted = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
-        result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog)
+        result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog, storage=storage)
     else:
         study, outcome = run_study(
             spec,
@@ -157,7 +179,9 @@ def tune(
             verbose=verbose,
             progress=progress,
         )
-        result = TuneResult(study, spec, interrupted=outcome.interrupted, catalog=catalog)
+        result = TuneResult(
+            study, spec, interrupted=outcome.interrupted, catalog=catalog, storage=storage
+        )
     return _finish(result, budget, started, print_leaderboard)
 
 
@@ -207,7 +231,7 @@ def worker_seed_offset(index: int, url: str | None) -> int:
 def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: bool) -> TuneResult:
     """Fill in the leaderboard and print it (with the trial count and the time of this run)."""
     study, spec = result.study, result.spec
-    result.leaderboard = leaderboard(study)
+    result.leaderboard = Leaderboard(leaderboard(study))
     if print_leaderboard:
         elapsed = time.monotonic() - started
         note = " (interrupted: run the same command again to resume)" if result.interrupted else ""
