@@ -115,7 +115,9 @@ def data_space(
         study = {**(study or {}), **overrides["study"]}
         raw = RawSpace({**raw.data, "study": study}, raw.lines, raw.source, raw.plugins)
     section = {**_data_section(raw), **overrides.get("data", {})}
-    files = _npz_files(given) if given.data is None and not _is_frame(given.x) else _csv_files(given)
+    files = (
+        _npz_files(given) if given.data is None and not _is_frame(given.x) else _csv_files(given)
+    )
     name = _study_name(raw, files.digest)
     folder = runs_dir() / name
     _write_files(folder / "data", files)

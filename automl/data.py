@@ -214,7 +214,9 @@ def partition_dataset(
     """Partition once per study, seeded (stratified for classification, by time when ordered)."""
     x, y, task, class_names = encoded_dataset(dataset, task)
     if dataset.validation_rows is not None:
-        return _fixed_validation(dataset, x, y, task, class_names, test, seed, stratify, limit, folds)
+        return _fixed_validation(
+            dataset, x, y, task, class_names, test, seed, stratify, limit, folds
+        )
     strat = y if stratify and task != "regression" else None
     if limit is not None and limit < len(x):
         kept, _ = _split(np.arange(len(x)), strat, limit, seed, True, dataset.ordered)

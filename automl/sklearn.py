@@ -44,7 +44,7 @@ DEFAULT_SPACE: dict[str, Any] = {
 }
 
 
-class _AutoEstimator(BaseEstimator):  # type: ignore[misc]
+class _AutoEstimator(BaseEstimator):
     """What the classifier and the regressor share: the search in `fit`, the model's state.
 
     Args:
@@ -148,7 +148,7 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise DataError(
-                f"a classifier needs at least 2 classes in y. Received: only {self.classes_}"
+                f"a classifier needs at least 2 classes in y, got 1 class: {self.classes_}"
             )
         task = "binary" if len(self.classes_) == 2 else "multiclass"
         # class i of the study is classes_[i]: the labels are given as their indices
@@ -161,7 +161,8 @@ class AutoClassifier(ClassifierMixin, _AutoEstimator):
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
-        return self.classes_[self._output(X).argmax(axis=1)]
+        probabilities = self._output(X)
+        return self.classes_[probabilities.argmax(axis=1)]
 
 
 class AutoRegressor(RegressorMixin, _AutoEstimator):

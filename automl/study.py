@@ -18,10 +18,10 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.arrays import InMemoryData, data_space
 from automl.data import load_splits
 from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
-from automl.arrays import InMemoryData, data_space
 from automl.leaderboard import format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
 from automl.parallel import (
@@ -133,15 +133,11 @@ def tune(
     """Tune a search space; running it again resumes the same study until the budget is spent.
 
     Args:
-        space: a YAML path, a dict with the same schema, or a loaded `Spec`. Its `data:`
-            section is optional (without `source`) when the data is given below.
-        x, y: features (n, ...) and targets (n,) as NumPy arrays (or `x` a pandas DataFrame and
-            `y` a Series), instead of `data.source`. They are written into the study's folder
-            with a copy of the space (`automl.arrays`). Defaults to `None`.
-        x_val, y_val: a fixed validation split (no random split, no folds). Defaults to `None`.
-        data: a pandas DataFrame with the features and the `target` column (text columns
-            allowed); `x_val` is then a DataFrame with the same columns. Defaults to `None`.
-        target: the target column of `data`. Defaults to `None`.
+        space: a YAML path, a dict with the same schema, or a loaded `Spec`.
+        x, y: arrays (n, ...) and (n,), or a DataFrame and a Series, instead of `data.source`:
+            written into the study's folder with a copy of the space (`automl.arrays`).
+        x_val, y_val: a fixed validation split (no random split, no folds).
+        data, target: a pandas DataFrame and its target column (`x_val`: a DataFrame too).
         trials: total trial budget (finished trials count). Defaults to `study.trials`.
         timeout: seconds for this run. Defaults to `study.timeout`.
         storage: an Optuna storage URL or journal path. Defaults to `runs/<study>/journal.log`.
@@ -155,20 +151,12 @@ def tune(
             `None`: loaded from the space's plugins.
     """
     given = InMemoryData(x, y, x_val, y_val, data, target)
-    if given.given() and isinstance(space, Spec):
-        raise AutoMLError("tune() takes arrays or a DataFrame with a YAML path or a dict space")
-    if given.given():
-        space = data_space(space, given, plugins)  # runs/<study>/space.yaml, reading the files
-    if isinstance(space, Spec):
-        spec, catalog = space, catalog if catalog is not None else load_catalog(space.plugins)
-    else:
-        spec, catalog = open_space(space, plugins)
+    spec, catalog = _open(space, given, plugins, catalog)
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
     started = time.monotonic()
     if jobs != 1 or spec.study.recycle_after:
         study, interrupted = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
-        result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog, storage=storage)
     else:
         study, outcome = run_study(
             spec,
@@ -179,10 +167,26 @@ def tune(
             verbose=verbose,
             progress=progress,
         )
-        result = TuneResult(
-            study, spec, interrupted=outcome.interrupted, catalog=catalog, storage=storage
-        )
+        interrupted = outcome.interrupted
+    result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog, storage=storage)
     return _finish(result, budget, started, print_leaderboard)
+
+
+def _open(
+    space: str | Path | Mapping[str, Any] | Spec,
+    given: InMemoryData,
+    plugins: tuple[str, ...],
+    catalog: Catalog | None,
+) -> tuple[Spec, Catalog]:
+    """The spec and its registries; in-memory data is first written into the study's folder,
+    with a copy of the space that reads it (`runs/<study>/space.yaml`)."""
+    if given.given():
+        if isinstance(space, Spec):
+            raise AutoMLError("tune() takes arrays or a DataFrame with a YAML path or a dict space")
+        space = data_space(space, given, plugins)
+    if isinstance(space, Spec):
+        return space, catalog if catalog is not None else load_catalog(space.plugins)
+    return open_space(space, plugins)
 
 
 def work(

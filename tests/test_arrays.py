@@ -127,7 +127,9 @@ def test_bad_data_is_a_clear_error(given: InMemoryData, message: str) -> None:
 
 def test_a_space_with_its_own_source_is_refused_at_its_line(write_space) -> None:
     path = write_space("study: {trials: 1}\ndata:\n  source: {sklearn: {name: iris}}\nmodel: mlp\n")
-    with pytest.raises(SpecError, match=r"(?s)space.yaml: .*line 3: data.source: the data was given"):
+    with pytest.raises(
+        SpecError, match=r"(?s)space.yaml: .*line 3: data.source: the data was given"
+    ):
         data_space(path, InMemoryData(x=X, y=Y))
 
 

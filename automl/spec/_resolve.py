@@ -116,9 +116,10 @@ def data_source(
         if is_searched(value):
             problems.add((*path, key), "data source parameters cannot be searched")
     for key, relative in source.params.items():  # `path`, `validation_path`, ...
-        if key == "path" or key.endswith("_path"):
-            if isinstance(relative, str) and relative and not Path(relative).is_absolute():
-                source = Option(name, {**source.params, key: str(base_dir / relative)}, source.plugin)
+        is_path = key == "path" or key.endswith("_path")
+        if is_path and isinstance(relative, str) and relative and not Path(relative).is_absolute():
+            params = {**source.params, key: str(base_dir / relative)}
+            source = Option(name, params, source.plugin)
     task = data.task
     if task is None and not problems:
         try:
