@@ -169,3 +169,15 @@ def test_arrays_reach_worker_processes_and_isolated_trials(runs_dir: Path) -> No
     result = automl.tune(space, x=X, y=Y, trials=2, jobs=2, progress=False)
     assert sorted(row["state"] for row in result.leaderboard) == ["complete", "complete"]
     assert result.spec.path == str(runs_dir / result.spec.study.name / "space.yaml")
+
+
+def test_a_yaml_space_keeps_its_plugins_and_names_the_study_after_the_file(
+    write_space, tmp_path: Path
+) -> None:
+    (tmp_path / "local_plugin.py").write_text("")  # a local plugin file (that registers nothing)
+    path = write_space("plugins: [local_plugin.py]\nmodel: mlp\n", name="iris.yaml")
+    copy = data_space(path, InMemoryData(x=X, y=Y), plugins=("automl_plugins.metrics",))
+    saved = yaml.safe_load(copy.read_text())
+    assert saved["plugins"] == [str(tmp_path / "local_plugin.py")]  # absolute: the copy moved
+    assert saved["study"]["name"] == f"iris-{_digest(x=X, y=Y)[:8]}"
+    assert copy.read_text().startswith(f"# written by automl.tune() from {path}: the data is in")
