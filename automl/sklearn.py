@@ -83,6 +83,11 @@ class _AutoEstimator(BaseEstimator):
 
     def _search(self, x: np.ndarray, y: np.ndarray, task: str) -> None:
         """Run the study on (x, y) and keep the best model and what describes the search."""
+        if len(x) < 2:
+            raise DataError(
+                f"a study needs at least 2 samples in X (training and validation rows), "
+                f"got {len(x)} sample"
+            )
         overrides: dict[str, dict[str, Any]] = {"data": {"task": task, "test": 0.0}}
         if self.random_state is not None:
             overrides["study"] = {"seed": int(self.random_state)}
