@@ -35,8 +35,8 @@ LABELS = np.array(["setosa", "versicolor", "virginica"])[Y]
 #: but two that scikit-learn skips itself (array API input, without SCIPY_ARRAY_API set).
 EXPECTED_FAILURES: dict[str, str] = {}
 #: checks that fit models (3 to 55 s each here): the whole set fits about 150 (13 minutes on 2
-#: busy cores), so by default only the others run, and two that fit once (pickle, n_features_in_);
-#: `AUTOML_ALL_ESTIMATOR_CHECKS=1` runs them all
+#: busy cores), so by default only the others run (in about a second; the tests above fit, pickle
+#: and count features); `AUTOML_ALL_ESTIMATOR_CHECKS=1` runs them all
 EXPENSIVE_CHECKS = {
     "check_classifier_data_not_an_array",
     "check_classifiers_classes",
@@ -48,6 +48,7 @@ EXPENSIVE_CHECKS = {
     "check_estimators_fit_returns_self",
     "check_estimators_nan_inf",
     "check_estimators_overwrite_params",
+    "check_estimators_pickle",
     "check_f_contiguous_array_estimator",
     "check_fit2d_1feature",
     "check_fit2d_predict1d",
@@ -57,6 +58,7 @@ EXPENSIVE_CHECKS = {
     "check_methods_sample_order_invariance",
     "check_methods_subset_invariance",
     "check_n_features_in",
+    "check_n_features_in_after_fitting",
     "check_pipeline_consistency",
     "check_positive_only_tag_during_fit",
     "check_readonly_memmap_input",
@@ -157,7 +159,6 @@ def _expected_failures(estimator: Any) -> dict[str, str]:
     return EXPECTED_FAILURES
 
 
-@pytest.mark.slow
 @parametrize_with_checks(
     [AutoClassifier(SPACE, trials=1, refit=False), AutoRegressor(SPACE, trials=1, refit=False)],
     expected_failed_checks=_expected_failures,
