@@ -18,7 +18,11 @@ from automl.errors import DataError, SpecError, StudyError
 from automl.spec import open_space
 from automl.storage import open_study
 
-SPACE = {"model": {"mlp": {"layers": 1, "units": 8}}, "training": {"epochs": 1}}
+SPACE = {
+    "data": {"folds": 1},
+    "model": {"mlp": {"layers": 1, "units": 8}},
+    "training": {"epochs": 1},
+}
 X, Y = load_iris(return_X_y=True)
 
 
@@ -36,7 +40,7 @@ def test_arrays_become_a_hashed_npz_and_a_space_that_reads_it(runs_dir: Path) ->
     digest = _digest(x=X, y=Y)
     assert path == runs_dir / f"data-{digest[:8]}" / "space.yaml"
     copied = yaml.safe_load(path.read_text())
-    assert copied["data"] == {"source": {"npz": {"path": f"data/{digest}.npz"}}}
+    assert copied["data"] == {"folds": 1, "source": {"npz": {"path": f"data/{digest}.npz"}}}
     assert copied["study"] == {"name": f"data-{digest[:8]}"}
     with np.load(path.parent / "data" / f"{digest}.npz") as saved:
         assert sorted(saved.files) == ["x", "y"]

@@ -20,7 +20,7 @@ from automl.storage import checkpoint_path
 
 SPACE = {
     "study": {"name": "result", "sampler": "random"},
-    "data": {"test": 0.2},
+    "data": {"test": 0.2, "folds": 1},
     "training": {"epochs": 2},
     "preprocessors": ["standardize"],
     "model": {"mlp": {"layers": 1, "units": {"low": 4, "high": 32}}},

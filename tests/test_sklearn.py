@@ -23,6 +23,7 @@ from automl.sklearn import AutoClassifier, AutoRegressor
 #: small and fast: one fixed MLP, a few epochs (the checks fit it hundreds of times)
 SPACE: dict[str, Any] = {
     "study": {"pruner": "none"},
+    "data": {"folds": 1},  # one validation split per trial, whatever the default becomes
     "training": {"epochs": 10, "early_stopping": False},
     "preprocessors": ["standardize"],
     "model": {"mlp": {"layers": 1, "units": 16, "dropout": 0.0}},
