@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from automl import __version__
+from automl import __version__, dashboard
 from automl.console import PrintCompletion, error_report, keras_verbosity, setup_output
 from automl.describe import describe_plugins, format_plugins
 from automl.errors import AutoMLError
@@ -347,6 +347,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "export the best model", _export_arguments, _export),
     Command("predict", "predict with an exported model", _predict_arguments, _predict),
     Command("report", "write a self-contained HTML report of a study", _report_arguments, _report),
+    Command("dashboard", dashboard.HELP, dashboard.arguments(_add_space), dashboard.run),
     Command(
         "plugins",
         "list plugins: origin, hooks, components, default ranges",

@@ -56,6 +56,9 @@ class Dataset:
     ordered: bool = False
     #: rows dropped between training and validation/test stretches of ordered data (the window)
     gap: int = 0
+    #: indices of the rows that are the validation split, fixed by the user (`tune(x_val=...)`,
+    #: an npz's `x_val`/`y_val`, a csv's `validation_path`): no random validation split, no folds
+    validation_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -209,6 +212,10 @@ def partition_dataset(
 ) -> Partition:
     """Partition once per study, seeded (stratified for classification, by time when ordered)."""
     x, y, task, class_names = encoded_dataset(dataset, task)
+    if dataset.validation_rows is not None:
+        return _fixed_validation(
+            dataset, x, y, task, class_names, test, seed, stratify, limit, folds
+        )
     strat = y if stratify and task != "regression" else None
     if limit is not None and limit < len(x):
         kept, _ = _split(np.arange(len(x)), strat, limit, seed, True, dataset.ordered)
@@ -228,12 +235,50 @@ def partition_dataset(
             ordered=dataset.ordered, gap=dataset.gap,
         )  # fmt: skip
         fold_list = [(tr, va)]
-    x_test, y_test = x[test_idx], y[test_idx]
-    test_split = Splits(
+    test_split = _test_split(dataset, x[test_idx], y[test_idx], task, class_names)
+    return Partition(x_dev, y_dev, fold_list, test_split)
+
+
+def _test_split(
+    dataset: Dataset, x_test: np.ndarray, y_test: np.ndarray, task: str, class_names: Any
+) -> Splits:
+    """The held-out test rows with what describes the data; empty train and validation arrays."""
+    return Splits(
         x_test[:0], y_test[:0], x_test[:0], y_test[:0], x_test, y_test, task, class_names,
         dataset.name, dataset.feature_names, dict(dataset.schema),
     )  # fmt: skip
-    return Partition(x_dev, y_dev, fold_list, test_split)
+
+
+def _fixed_validation(
+    dataset: Dataset,
+    x: np.ndarray,
+    y: np.ndarray,
+    task: str,
+    class_names: list[str] | None,
+    test: float,
+    seed: int | None,
+    stratify: bool,
+    limit: int | None,
+    folds: int | str,
+) -> Partition:
+    """The user's validation rows are the one hold-out; test and `limit` come from the others."""
+    if folds not in (1, "auto"):
+        raise AutoMLError(
+            "a fixed validation set (x_val/y_val, or validation_path) is one hold-out split: "
+            f"it cannot be cross-validated. Set data.folds to 1 or auto. Received: folds={folds}"
+        )
+    val = np.asarray(dataset.validation_rows, dtype="int64")
+    rest = np.setdiff1d(np.arange(len(x)), val)
+    strat = y if stratify and task != "regression" else None
+    if limit is not None and limit < len(rest):
+        rest, _ = _split(rest, None if strat is None else strat[rest], limit, seed, True)
+    test_idx = np.arange(0)
+    if test > 0:
+        rest, test_idx = _split(rest, None if strat is None else strat[rest], test, seed)
+    dev = np.concatenate([rest, val])
+    fold = (np.arange(len(rest)), np.arange(len(rest), len(dev)))
+    test_split = _test_split(dataset, x[test_idx], y[test_idx], task, class_names)
+    return Partition(x[dev], y[dev], [fold], test_split)
 
 
 def _split(

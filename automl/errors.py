@@ -73,6 +73,13 @@ class ExportError(StudyError):
     """An export that cannot be made or whose round-trip check failed (exit status 4)."""
 
 
+class DataError(AutoMLError, ValueError):
+    """Data given in memory (`tune(x=..., y=...)`, `AutoClassifier.fit`) that cannot be used:
+    wrong shapes, lengths or types (exit status 2). A `ValueError` too, as scikit-learn expects."""
+
+    exit_code = 2
+
+
 class InputError(AutoMLError):
     """Input for prediction that does not match the schema recorded at export (exit status 2)."""
 

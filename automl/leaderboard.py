@@ -1,4 +1,4 @@
-"""Rank the trials of a study and show them: leaderboard rows, their text and JSON, `TuneResult`.
+"""Rank the trials of a study and show them: leaderboard rows, their text and JSON.
 
 There is one ranking (`ranked`), in the study's own direction as Optuna records it, and one
 comparison of two scores (`is_better`); everything that orders trials goes through them.
@@ -7,7 +7,6 @@ comparison of two scores (`is_better`); everything that orders trials goes throu
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
@@ -15,8 +14,6 @@ from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.components import maximizes
-from automl.plugins import Catalog
-from automl.spec import Spec
 from automl.storage import retried_numbers
 
 Direction = str | StudyDirection
@@ -115,26 +112,7 @@ def trials_json(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, indent=2, default=str)
 
 
-@dataclass
-class TuneResult:
-    """What `tune` returns: the study, its spec and the rows of its leaderboard."""
-
-    study: optuna.Study
-    spec: Spec
-    leaderboard: list[dict[str, Any]] = field(default_factory=list)
-    interrupted: bool = False
-    #: the registries the spec was resolved against
-    catalog: Catalog | None = None
-
-    @property
-    def best_trial(self) -> FrozenTrial | None:
-        """The best complete trial, if any."""
-        top = ranked(self.study)
-        return top[0] if top else None
-
-
 __all__ = [
-    "TuneResult",
     "format_leaderboard",
     "is_better",
     "leaderboard",

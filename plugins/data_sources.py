@@ -163,6 +163,11 @@ class CsvSource(BaseDataSource):
         str_param("path", "", "The CSV file (relative to the YAML file)."),
         str_param("target", "", "The target column. Defaults to the last column."),
         str_param("delimiter", ",", "Field separator."),
+        str_param(
+            "validation_path",
+            "",
+            "A second CSV with the same header: the fixed validation split (no random one).",
+        ),
     )
 
     def _read(self, params: dict[str, Any]) -> tuple[list[str], list[list[str]], Path]:
@@ -217,10 +222,24 @@ class CsvSource(BaseDataSource):
 
     def task(self, **params: Any) -> str | None:
         header, rows, path = self._read(params)
+        rows = rows + self._validation_rows(header, params)
         return infer_task(self._targets(rows, self._target_index(header, params, path), path))
+
+    def _validation_rows(self, header: list[str], params: dict[str, Any]) -> list[list[str]]:
+        """The rows of `validation_path` (same columns as `path`, in the same order)."""
+        if not params.get("validation_path"):
+            return []
+        other, rows, path = self._read({**params, "path": params["validation_path"]})
+        if other != header:
+            raise AutoMLError(
+                f"{path}: expected the header of {params['path']}: {header}. Received: {other}"
+            )
+        return rows
 
     def load(self, **params: Any) -> Dataset:
         header, rows, path = self._read(params)
+        n_val = len(validation := self._validation_rows(header, params))
+        rows = rows + validation  # the fixed validation rows go last, and are marked
         t = self._target_index(header, params, path)
         y = self._targets(rows, t, path)
         names = [h for i, h in enumerate(header) if i != t]
@@ -244,7 +263,14 @@ class CsvSource(BaseDataSource):
             x = cells.astype(object)
             layout = "string matrix (rows, columns) of the raw cells; missing values as ''"
         schema = {"format": "csv", "columns": columns, "target": header[t], "input": layout}
-        return Dataset(x=x, y=y, name=f"csv:{path.name}", feature_names=names, schema=schema)
+        return Dataset(
+            x=x,
+            y=y,
+            name=f"csv:{path.name}",
+            feature_names=names,
+            schema=schema,
+            validation_rows=np.arange(len(rows) - n_val, len(rows)) if n_val else None,
+        )
 
 
 class NpzSource(BaseDataSource):
@@ -253,7 +279,8 @@ class NpzSource(BaseDataSource):
     name = "npz"
     help = (
         "An .npz file with arrays x and y, or x_train/y_train/x_test/y_test (the Keras "
-        "MNIST layout, concatenated; the core makes its own split)."
+        "MNIST layout, concatenated; the core makes its own split). Arrays x_val and y_val, "
+        "when present, are the fixed validation split."
     )
     params = (
         str_param("path", "", "The .npz file (relative to the YAML file)."),
@@ -276,6 +303,14 @@ class NpzSource(BaseDataSource):
             f"Received: arrays {data.files}"
         )
 
+    def _all_keys(self, data: Any, params: dict[str, Any], path: Path) -> tuple[list[str], ...]:
+        """The feature and target arrays, with `x_val` and `y_val` (the fixed validation split,
+        whose rows go last) when the file has them."""
+        xkeys, ykeys = self._keys(data, params, path)
+        if "x_val" in data.files and "y_val" in data.files:
+            return [*xkeys, "x_val"], [*ykeys, "y_val"]
+        return xkeys, ykeys
+
     def _y(self, data: Any, keys: list[str], path: Path) -> np.ndarray:
         y = np.concatenate([np.asarray(data[k]) for k in keys])
         if y.ndim == 2 and y.shape[1] == 1:
@@ -287,15 +322,20 @@ class NpzSource(BaseDataSource):
     def task(self, **params: Any) -> str | None:
         path = _file(params.get("path"), "npz")
         with np.load(path, allow_pickle=False) as data:
-            _, ykeys = self._keys(data, params, path)
+            _, ykeys = self._all_keys(data, params, path)
             return infer_task(self._y(data, ykeys, path))
 
     def load(self, **params: Any) -> Dataset:
         path = _file(params.get("path"), "npz")
         with np.load(path, allow_pickle=False) as data:
-            xkeys, ykeys = self._keys(data, params, path)
-            x = np.concatenate([np.asarray(data[k]) for k in xkeys])
+            xkeys, ykeys = self._all_keys(data, params, path)
+            parts = {k: np.asarray(data[k]) for k in xkeys}
+            shapes = {k: a.shape[1:] for k, a in parts.items()}
+            if len(set(shapes.values())) > 1:
+                raise AutoMLError(f"{path}: the feature arrays differ in shape. Received: {shapes}")
+            x = np.concatenate(list(parts.values()))
             y = self._y(data, ykeys, path)
+            n_val = len(data["y_val"]) if "y_val" in ykeys else 0
         if x.ndim < 2:
             raise AutoMLError(
                 f"{path}: expected features of shape (n, ...). Received: shape={x.shape}"
@@ -310,7 +350,13 @@ class NpzSource(BaseDataSource):
             4: "images (n, height, width, channels)",
         }.get(x.ndim, f"{x.ndim}-D arrays")
         schema = {"format": "npz", "input": layout, "shape": list(x.shape[1:])}
-        return Dataset(x=x.astype("float32"), y=y, name=f"npz:{path.name}", schema=schema)
+        return Dataset(
+            x=x.astype("float32"),
+            y=y,
+            name=f"npz:{path.name}",
+            schema=schema,
+            validation_rows=np.arange(len(y) - n_val, len(y)) if n_val else None,
+        )
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")

@@ -75,6 +75,7 @@ def test_every_subcommand_is_one_table_entry() -> None:
         "export",
         "predict",
         "report",
+        "dashboard",
         "plugins",
     ]
     parser = build_parser()
@@ -87,7 +88,7 @@ def test_every_subcommand_is_one_table_entry() -> None:
         args = parser.parse_args([*argv, "--plugin", "a.py", "--plugin", "b"])
         assert args.command == command.name and args.plugin == ["a.py", "b"]
         assert hasattr(args, "storage") == (
-            command.name in {"tune", "worker", "trials", "export", "report"}
+            command.name in {"tune", "worker", "trials", "export", "report", "dashboard"}
         )
 
 

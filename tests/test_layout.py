@@ -118,7 +118,7 @@ def test_modules_and_functions_stay_small(path: Path) -> None:
 
 
 def test_every_subpackage_ships_in_the_wheel() -> None:
-    """`pyproject.toml` lists packages by hand (plugins/ ships as automl_plugins): none forgotten."""
+    """pyproject.toml lists packages by hand (plugins/ ships as automl_plugins): none forgotten."""
     tomllib = pytest.importorskip("tomllib")
     config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
     listed = set(config["tool"]["setuptools"]["packages"])

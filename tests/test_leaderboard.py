@@ -11,7 +11,6 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState, create_trial
 
 from automl.leaderboard import (
-    TuneResult,
     format_leaderboard,
     is_better,
     leaderboard,
@@ -19,6 +18,7 @@ from automl.leaderboard import (
     ranked,
     trials_json,
 )
+from automl.result import TuneResult
 
 X: dict[str, BaseDistribution] = {"x": FloatDistribution(0.0, 10.0)}
 

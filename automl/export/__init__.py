@@ -19,5 +19,6 @@ from __future__ import annotations
 
 from automl.export._artifact import export_model
 from automl.export._formats import FORMATS, parse_formats
+from automl.export._source import ExportedModel, choose_model
 
-__all__ = ["FORMATS", "export_model", "parse_formats"]
+__all__ = ["FORMATS", "ExportedModel", "choose_model", "export_model", "parse_formats"]

@@ -115,9 +115,11 @@ def data_source(
     for key, value in source.params.items():
         if is_searched(value):
             problems.add((*path, key), "data source parameters cannot be searched")
-    relative = source.params.get("path")
-    if isinstance(relative, str) and relative and not Path(relative).is_absolute():
-        source = Option(name, {**source.params, "path": str(base_dir / relative)}, source.plugin)
+    for key, relative in source.params.items():  # `path`, `validation_path`, ...
+        is_path = key == "path" or key.endswith("_path")
+        if is_path and isinstance(relative, str) and relative and not Path(relative).is_absolute():
+            params = {**source.params, key: str(base_dir / relative)}
+            source = Option(name, params, source.plugin)
     task = data.task
     if task is None and not problems:
         try:

@@ -100,7 +100,9 @@ def test_format_names() -> None:
     assert parse_formats(None) == ("keras",)
     assert parse_formats("onnx, litert") == ("keras", "onnx", "tflite")
     assert parse_formats("all") == ("keras", "saved_model", "onnx", "tflite")
-    with pytest.raises(ExportError, match=r"did you mean 'onnx'\? Expected one of .* Received: format='onxx'"):
+    with pytest.raises(
+        ExportError, match=r"did you mean 'onnx'\? Expected one of .* Received: format='onxx'"
+    ):
         parse_formats("keras,onxx")
 
 
