@@ -104,8 +104,8 @@ def _validate(args: argparse.Namespace) -> int:
     spec = _load(args)
     searched = sum(1 for row in _space_rows(spec) if row["searched"])
     print(
-        f"{args.space}: OK (study {spec.study.name!r}, metric {spec.study.metric} "
-        f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)"
+        f"{args.space}: OK (study {spec.study.name!r}, {spec.study.describe_metrics()}, "
+        f"{len(spec.slots)} slots, {searched} searched parameters)"
     )
     return 0
 
@@ -125,7 +125,7 @@ def _space(args: argparse.Namespace) -> int:
     width = max(len(r["name"]) for r in rows)
     rwidth = max(len(r["range"]) for r in rows)
     print(
-        f"study {spec.study.name!r}: metric {spec.study.metric} ({spec.study.direction}), "
+        f"study {spec.study.name!r}: {spec.study.describe_metrics('()')}, "
         f"sampler {spec.study.sampler.name}, pruner {spec.study.pruner.name}"
     )
     for r in rows:
@@ -195,6 +195,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _trials_arguments(p: argparse.ArgumentParser) -> None:
     _add_space(p)
     p.add_argument("--top", type=int, help="only the first K rows")
+    p.add_argument("--pareto", action="store_true", help="only the Pareto front (rank 1)")
     _add_json(p)
 
 
@@ -205,9 +206,11 @@ def _trials(args: argparse.Namespace) -> int:
     spec = _load(args)
     study = open_study(spec, args.storage, create=False)
     rows = leaderboard(study, spec.study.direction)
+    if args.pareto:
+        rows = [r for r in rows if r["rank"] == 1]
     if args.top is not None:
         rows = rows[: args.top]
-    print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metric))
+    print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metrics))
     return 0
 
 
@@ -232,6 +235,7 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from automl.export import export_model
+    from automl.leaderboard import format_values
 
     out = export_model(
         args.space,
@@ -251,6 +255,8 @@ def _export(args: argparse.Namespace) -> int:
         f"{card['validation_score']:.4f}"
         + (f", test {card['metric']} {test:.4f}" if test is not None else "")
     )
+    if card["evaluation"].get("objectives"):  # several objectives, each on the held-out split
+        print(f"  {card['evaluation']['split']}: {format_values(card['evaluation']['objectives'])}")
     for fmt in card.get("formats", {}).values():
         print(f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
     return 0
