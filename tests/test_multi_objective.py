@@ -10,11 +10,11 @@ independent check of the `params` measure.
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 from optuna.trial import TrialState
+from study_util import tune_space
 
 from automl.cli import main
 from automl.errors import StudyError
@@ -22,7 +22,6 @@ from automl.export import export_model
 from automl.leaderboard import leaderboard, pareto_front
 from automl.spec import load_spec
 from automl.storage import open_study
-from automl.study import tune
 
 SPACE = """
 study:
@@ -46,13 +45,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def space(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("pareto")
-    path = root / "space.yaml"
-    path.write_text(textwrap.dedent(SPACE).lstrip())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
-        tune(str(path), progress=False)
-    return path
+    return tune_space(tmp_path_factory.mktemp("pareto"), SPACE)[0]
 
 
 @pytest.fixture
