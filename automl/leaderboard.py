@@ -66,13 +66,14 @@ def pareto_front(study: optuna.Study) -> list[FrozenTrial]:
     return [t for t, front in _ranking(study) if front == 1]
 
 
-def position(study: optuna.Study, values: Sequence[float]) -> int:
-    """Where a new feasible trial with `values` would rank among the complete feasible ones (0:
-    first). Ties go to the trials already there."""
+def position(study: optuna.Study, values: Sequence[float]) -> tuple[int, int]:
+    """Where a new feasible trial with `values` would rank among the complete feasible ones:
+    (its place, 0 for the first; its front, 1 for the Pareto front). Ties go to the trials
+    already there."""
     ranking = ranked(study)
-    rows = [*(t.values for t in ranking), list(values)]
-    order = _order(losses(rows, study.directions))
-    return order.index(len(ranking))
+    loss = losses([*(t.values for t in ranking), list(values)], study.directions)
+    fronts = front_numbers(loss)
+    return _order(loss, fronts).index(len(ranking)), int(fronts[-1])
 
 
 def objective_names(study: optuna.Study) -> list[str]:

@@ -22,7 +22,7 @@ from optuna.trial import TrialState
 from automl.data import Splits, load_splits
 from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
-from automl.leaderboard import INFEASIBLE_ATTR, position, ranked
+from automl.leaderboard import INFEASIBLE_ATTR, pareto_front, position, ranked
 from automl.measures import broken_constraints, objective_values, violations
 from automl.parallel import IsolatedObjective, extra_plugins
 from automl.plugins import Catalog
@@ -107,14 +107,18 @@ def _reported_epochs(trial: optuna.Trial) -> int:
 # ----------------------------------------------------------------------------- checkpoints
 def ranks_in_top(study: optuna.Study, spec: Spec, values: float | Sequence[float]) -> bool:
     """Whether a new trial's value(s) would enter the top `keep_checkpoints` of the leaderboard
-    (else its model is not saved)."""
+    or, with several objectives, the Pareto front (else its model is not saved)."""
     point = [values] if isinstance(values, float | int) else list(values)
-    return position(study, point) < spec.study.keep_checkpoints
+    place, front = position(study, point)
+    return place < spec.study.keep_checkpoints or (spec.study.multi_objective and front == 1)
 
 
 def prune_checkpoints(study: optuna.Study, spec: Spec) -> None:
-    """Keep the checkpoints of the top `keep_checkpoints` trials only (bounded disk use)."""
+    """Keep the checkpoints of the top `keep_checkpoints` trials and, with several objectives,
+    of the Pareto front (every point of it can be exported); bounded disk use."""
     keep = {t.number for t in ranked(study)[: spec.study.keep_checkpoints]}
+    if spec.study.multi_objective:
+        keep |= {t.number for t in pareto_front(study)}
     # another worker may be saving the checkpoint of a trial it has not told yet
     keep |= {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     trials_dir = study_dir(spec) / "trials"

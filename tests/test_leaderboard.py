@@ -154,11 +154,12 @@ def test_several_objectives_text_has_a_column_per_objective() -> None:
 
 def test_position_of_a_new_point() -> None:
     study = _two_objectives(POINTS, infeasible={5})
-    assert position(study, [0.99, 1.0]) == 0  # dominates everything
-    assert position(study, [0.5, 100.0]) == 5  # dominated by everything: after fronts 1 and 2
-    assert position(study, [0.9, 50.0]) == 2  # a tie with trial 0 goes after it, in front 1
+    assert position(study, [0.99, 1.0]) == (0, 1)  # dominates everything
+    assert position(study, [0.5, 100.0]) == (5, 3)  # dominated by everything: after fronts 1, 2
+    assert position(study, [0.9, 50.0]) == (2, 1)  # a tie with trial 0 goes after it, in front 1
+    assert position(study, [0.82, 55.0]) == (4, 2)  # dominated by trial 0 only
     single = _study("maximize", [0.5, 0.9], [C, C])
-    assert position(single, [0.7]) == 1 and position(single, [0.9]) == 1
+    assert position(single, [0.7]) == (1, 2) and position(single, [0.9]) == (1, 1)
 
 
 def test_single_objective_rows_are_as_before() -> None:

@@ -31,7 +31,7 @@ study:
   trials: 8
   sampler: random
   seed: 0
-  keep_checkpoints: 8
+  keep_checkpoints: 1
 data: {source: {sklearn: {name: iris}}, test: 0.2}
 training: {epochs: 1, batch_size: 16, early_stopping: false}
 model:
@@ -98,6 +98,13 @@ def test_the_front_is_the_non_dominated_feasible_trials(study) -> None:  # type:
     assert all(r["rank"] is None for r in rows if r["state"] == "infeasible")
     ranks = [r["rank"] for r in rows if r["rank"] is not None]
     assert ranks == sorted(ranks)  # front 1 first, then front 2, ...
+
+
+def test_every_point_of_the_front_keeps_its_checkpoint(space: Path, study) -> None:  # type: ignore[no-untyped-def]
+    kept = {int(p.name) for p in (space.parent / "runs" / "pareto" / "trials").iterdir()}
+    front = {t.number for t in pareto_front(study)}
+    assert len(front) > 1  # more than keep_checkpoints: 1
+    assert kept == front  # the top trial is on the front; dominated ones were deleted
 
 
 def test_trials_pareto_shows_the_front_with_both_objectives(

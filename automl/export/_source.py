@@ -120,7 +120,8 @@ def tuned_model(spec: Spec, catalog: Catalog, chosen: FrozenTrial, splits: Split
     if not ckpt.exists():
         raise ExportError(
             f"the checkpoint of trial {chosen.number} is not on this machine ({ckpt}); only the "
-            f"top {spec.study.keep_checkpoints} trials keep one (study.keep_checkpoints). "
+            f"top {spec.study.keep_checkpoints} trials keep one (study.keep_checkpoints)"
+            f"{', and the Pareto front' if spec.study.multi_objective else ''}. "
             "Pass --retrain to train its configuration again instead."
         )
     model = load_keras_model(ckpt)

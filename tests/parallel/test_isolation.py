@@ -57,3 +57,14 @@ def test_isolation_and_recycle_are_validated(write_space) -> None:  # type: igno
     message = str(info.value)
     assert "study.isolation" in message and "'none' or 'process'" in message
     assert "study.recycle_after" in message and "expected a value > 0" in message
+
+
+def test_a_child_returns_one_value_per_objective() -> None:
+    import optuna
+
+    from automl.parallel.isolation import _outcome
+
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    trial = study.ask()
+    assert _outcome(trial, ("complete", (0.5, 120)), 0) == (0.5, 120.0)
+    assert _outcome(trial, ("complete", 0.25), 0) == 0.25
