@@ -162,4 +162,7 @@ def test_the_report_plots_the_front(space: Path, study) -> None:  # type: ignore
     html = report_for_space(str(space), None, None, ()).read_text()
     section = html.split("<h3>Pareto front</h3>", 1)[1].split("</section>", 1)[0]
     assert 'class="plotly-graph-div"' in section  # a figure, not a note
+    point = pareto_front(study)[0]
+    row = html.split(f'data-trial="{point.number}">', 1)[1].split("</tr>", 1)[0]
+    assert f"<td>{point.values[0]:.4f}</td><td>{point.values[1]:.4f}</td>" in row  # both shown
     assert "Pareto-optimal trials: " + ", ".join(str(t.number) for t in study.best_trials) in html
