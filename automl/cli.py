@@ -121,13 +121,15 @@ def _validate(args: argparse.Namespace) -> int:
     searched = sum(1 for row in _space_rows(spec) if row["searched"])
     if args.json:
         study: dict[str, Any] = {"study": spec.study.name, "metric": spec.study.metric}
-        study.update(direction=spec.study.direction, slots=len(spec.slots), searched=searched)
-        print(json.dumps({"space": args.space, "valid": True, **study, "problems": []}, indent=2))
+        study.update(direction=spec.study.direction, metrics=list(spec.study.metrics))
+        study.update(directions=list(spec.study.directions), slots=len(spec.slots))
+        print(json.dumps({"space": args.space, "valid": True, **study, "searched": searched,
+                          "problems": []}, indent=2))  # fmt: skip
         return 0
     _say(
         args,
-        f"{args.space}: OK (study {spec.study.name!r}, metric {spec.study.metric} "
-        f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)",
+        f"{args.space}: OK (study {spec.study.name!r}, {spec.study.describe_metrics()}, "
+        f"{len(spec.slots)} slots, {searched} searched parameters)",
     )
     return 0
 
@@ -147,7 +149,7 @@ def _space(args: argparse.Namespace) -> int:
     width = max(len(r["name"]) for r in rows)
     rwidth = max(len(r["range"]) for r in rows)
     print(
-        f"study {spec.study.name!r}: metric {spec.study.metric} ({spec.study.direction}), "
+        f"study {spec.study.name!r}: {spec.study.describe_metrics('()')}, "
         f"sampler {spec.study.sampler.name}, pruner {spec.study.pruner.name}"
     )
     for r in rows:
@@ -216,6 +218,7 @@ def _worker(args: argparse.Namespace) -> int:
 def _trials_arguments(p: argparse.ArgumentParser) -> None:
     _add_space(p)
     p.add_argument("--top", type=int, help="only the first K rows")
+    p.add_argument("--pareto", action="store_true", help="only the Pareto front (rank 1)")
     _add_json(p)
 
 
@@ -226,9 +229,11 @@ def _trials(args: argparse.Namespace) -> int:
     spec = _load(args)
     study = open_study(spec, args.storage, create=False)
     rows = leaderboard(study, spec.study.direction)
+    if args.pareto:
+        rows = [r for r in rows if r["rank"] == 1]
     if args.top is not None:
         rows = rows[: args.top]
-    print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metric))
+    print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metrics))
     return 0
 
 
@@ -253,6 +258,7 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from automl.export import export_model
+    from automl.leaderboard import format_values
 
     out = export_model(
         args.space,
@@ -273,6 +279,8 @@ def _export(args: argparse.Namespace) -> int:
         f"{card['validation_score']:.4f}"
         + (f", test {card['metric']} {test:.4f}" if test is not None else ""),
     )
+    if card["evaluation"].get("objectives"):  # several objectives, each on the held-out split
+        print(f"  {card['evaluation']['split']}: {format_values(card['evaluation']['objectives'])}")
     for fmt in card.get("formats", {}).values():
         _say(args, f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
     for fmt, why in card.get("skipped_formats", {}).items():

@@ -285,14 +285,45 @@ class BaseMetric(Component):
 
     `score` receives the true targets and the model output: class probabilities of shape
     (n, n_classes) for classification, values of shape (n,) for regression.
+
+    A metric of the model itself (its size, its speed) subclasses `BaseModelMeasure` instead: it
+    declares `measures = "model"` and implements `measure(model, x)`.
     """
 
     kind = "metric"
     direction: ClassVar[Literal["maximize", "minimize"]] = "maximize"
+    #: What the metric looks at: "predictions" (`score`, on the validation split after every
+    #: epoch) or "model" (`measure`, once, on the trained model). Defaults to "predictions".
+    measures: ClassVar[Literal["predictions", "model"]] = "predictions"
 
     @abstractmethod
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """Return the metric value."""
+        ...
+
+    def measure(self, model: keras.Model, x: Any) -> float:
+        """Return the metric value of a trained model (metrics with `measures = "model"`)."""
+        raise NotImplementedError(f"metric {self.name!r} scores predictions; it measures no model")
+
+
+class BaseModelMeasure(BaseMetric):
+    """A metric of the trained model rather than of its predictions: size, speed, cost.
+
+    It is measured once per trial, after training, on the model with its preprocessing (the one
+    that would be exported); it cannot drive early stopping or pruning, since it does not change
+    while the model trains. `x` is a few validation rows, as the model takes them. Its direction
+    defaults to "minimize".
+    """
+
+    direction: ClassVar[Literal["maximize", "minimize"]] = "minimize"
+    measures: ClassVar[Literal["predictions", "model"]] = "model"
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        raise TypeError(f"metric {self.name!r} measures the model, not predictions: use measure()")
+
+    @abstractmethod
+    def measure(self, model: keras.Model, x: Any) -> float:
+        """Return the metric value of `model` (`x`: validation rows it can be called on)."""
         ...
 
 

@@ -17,7 +17,7 @@ from optuna.trial import FrozenTrial
 
 from automl.errors import AutoMLError
 from automl.export import choose_model, export_model
-from automl.leaderboard import ranked
+from automl.leaderboard import pareto_front, ranked
 from automl.plugins import Catalog, load_catalog
 from automl.spec import Spec
 
@@ -65,9 +65,15 @@ class TuneResult:
 
     @property
     def best_trial(self) -> FrozenTrial | None:
-        """The best complete trial, if any."""
+        """The best complete feasible trial, if any (with several objectives: the trial of the
+        Pareto front with the best first objective)."""
         top = ranked(self.study)
         return top[0] if top else None
+
+    @property
+    def pareto_front(self) -> list[FrozenTrial]:
+        """The trials no other complete feasible trial dominates (`leaderboard.pareto_front`)."""
+        return pareto_front(self.study)
 
     def best_model(self, *, trial: int | None = None, retrain: bool = False) -> keras.Model:
         """The Keras model of the best trial (or trial `trial`), preprocessing layers inside: it

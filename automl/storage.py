@@ -14,6 +14,7 @@ import importlib.util
 import inspect
 import os
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -166,7 +167,10 @@ def make_sampler(spec: Spec, seed_offset: int = 0) -> optuna.samplers.BaseSample
 
 
 def make_pruner(spec: Spec) -> optuna.pruners.BasePruner:
-    """The pruner named in the spec (`median` waits 2 epochs, `patient` wraps `median`)."""
+    """The pruner named in the spec (`median` waits 2 epochs, `patient` wraps `median`); none
+    for a multi-objective study, which Optuna cannot prune (`Trial.report` refuses it)."""
+    if spec.study.multi_objective:
+        return optuna.pruners.NopPruner()
     return samplers.make_pruner(spec.study.pruner.name, spec.study.pruner.options)
 
 
@@ -204,10 +208,14 @@ def open_study(
         storage=store,
         sampler=sampler,
         pruner=pruner,
-        direction=spec.study.direction,
+        directions=list(spec.study.directions),
         load_if_exists=True,
     )
     _check_space(study, spec)
+    if study.metric_names != list(spec.study.metrics):
+        with warnings.catch_warnings():  # experimental since Optuna 3.2, unchanged since
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(list(spec.study.metrics))  # optuna-dashboard shows them
     return study
 
 

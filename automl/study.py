@@ -243,7 +243,7 @@ def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: 
             f"\nStudy {spec.study.name!r}: {len(counted_trials(study))}/{budget} trials, "
             f"{elapsed:.0f}s this run{note}"
         )
-        print(format_leaderboard(result.leaderboard, spec.study.metric))
+        print(format_leaderboard(result.leaderboard, spec.study.metrics))
     return result
 
 

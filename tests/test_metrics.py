@@ -68,8 +68,12 @@ def predictions(task: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return y, p.astype("float32")
 
 
+#: metrics of the model itself, checked against their own references in tests/test_measures.py
+MEASURES = {"params", "size_mb", "latency_ms"}
+
+
 def test_every_builtin_metric_has_a_reference(catalog: Any) -> None:
-    references = set(CLASSIFICATION_REFERENCES) | set(REGRESSION_REFERENCES)
+    references = set(CLASSIFICATION_REFERENCES) | set(REGRESSION_REFERENCES) | MEASURES
     assert set(builtin_metrics(catalog)) == references
 
 

@@ -104,3 +104,30 @@ def test_components_that_do_not_fit_the_task_found_in_the_data(write_space, tmp_
         r"\(it fits: binary, multiclass\)$",
     ):
         load_splits(spec, catalog)
+
+
+def test_a_single_metric_study_records_what_it_did_before(write_space) -> None:
+    """One metric: one value per trial, reported every epoch for the pruner, no constraints,
+    no extra attributes; the metric's name is the study's (optuna-dashboard shows it)."""
+    from automl.leaderboard import format_leaderboard
+
+    result = tune(write_space(IRIS.format(trials=2, pruner="median")), progress=False)
+    study = result.study
+    assert [d.name for d in study.directions] == ["MAXIMIZE"]
+    assert study.metric_names == ["accuracy"]
+    assert type(study.pruner).__name__ == "MedianPruner"
+    for trial in study.trials:
+        assert set(trial.user_attrs) == {
+            "config",
+            "history",
+            "epochs",
+            "best_epoch",
+            "train_seconds",
+            "worker",
+        }
+        assert trial.constraints == {}
+        assert sorted(trial.intermediate_values) == [0, 1, 2]
+        assert trial.value == trial.user_attrs["history"]["score"][-1]  # no early stopping
+    header = format_leaderboard(result.leaderboard, result.spec.study.metrics).splitlines()[0]
+    assert header.split() == ["rank", "trial", "accuracy", "state", "epochs", "time", "parameters"]
+    assert [r["rank"] for r in result.leaderboard] == [1, 2]

@@ -45,8 +45,23 @@ def test_paths_of_a_study(write_space, runs_dir: Path) -> None:
     assert journal_path(spec, "postgresql://host/db") is None
 
 
+def test_a_study_of_several_metrics_has_their_directions_and_names(write_space) -> None:
+    text = TINY.replace("metric: accuracy", "metric: [accuracy, params]")
+    text = text.replace("sampler: random, ", "")
+    study = open_study(load_spec(write_space(text)))
+    assert study.directions == [
+        optuna.study.StudyDirection.MAXIMIZE,
+        optuna.study.StudyDirection.MINIMIZE,
+    ]
+    assert study.metric_names == ["accuracy", "params"]  # what optuna-dashboard shows
+    assert isinstance(study.pruner, optuna.pruners.NopPruner)
+    assert isinstance(study.sampler, optuna.samplers.TPESampler)  # the default, multi-objective
+    again = open_study(load_spec(write_space(text)), create=False)
+    assert again.metric_names == ["accuracy", "params"]
+
+
 def test_one_table_of_samplers_and_pruners_with_their_optuna_classes() -> None:
-    assert sorted(SAMPLERS) == ["cmaes", "gp", "grid", "qmc", "random", "tpe"]
+    assert sorted(SAMPLERS) == ["cmaes", "gp", "grid", "nsgaii", "qmc", "random", "tpe"]
     assert sorted(PRUNERS) == [
         "hyperband",
         "median",

@@ -1,7 +1,7 @@
 """`study.isolation: process`: each trial runs in a fresh spawned process, so whatever memory a
 trial leaks goes back to the system when it ends. The parent only asks, beats and tells.
 
-What runs in the child is given as a picklable callable `run(trial_id, number) -> score` (a
+What runs in the child is given as a picklable callable `run(trial_id, number) -> value(s)` (a
 module-level function, or a `functools.partial` of one): this module knows nothing of how a
 trial is built.
 """
@@ -23,7 +23,9 @@ from automl.spec import Spec, read_yaml
 # which imports Keras: hide TensorFlow's start-up lines there too when the parent does
 filter_if_inherited()
 
-TrialBody = Callable[[int, int], float]
+#: a trial's value, or one value per objective of a multi-objective study
+Values = float | tuple[float, ...]
+TrialBody = Callable[[int, int], Values]
 
 
 def extra_plugins(spec: Spec) -> tuple[str, ...]:
@@ -49,7 +51,7 @@ class IsolatedObjective:
         self.run = run
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the children
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> Values:
         ctx = multiprocessing.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
         process = ctx.Process(
@@ -73,7 +75,7 @@ class IsolatedObjective:
         return _outcome(trial, message, process.exitcode)
 
 
-def _outcome(trial: optuna.Trial, message: tuple[str, object] | None, code: int | None) -> float:
+def _outcome(trial: optuna.Trial, message: tuple[str, object] | None, code: int | None) -> Values:
     """The child's message as the parent's return value or exception."""
     if message is None:
         reason = f"the trial process died (exit status {code})"
@@ -81,6 +83,8 @@ def _outcome(trial: optuna.Trial, message: tuple[str, object] | None, code: int 
         raise TrialFailed(reason)
     kind, payload = message
     if kind == "complete":
+        if isinstance(payload, tuple):
+            return tuple(float(v) for v in payload)
         return float(payload)  # type: ignore[arg-type]
     if kind == "pruned":
         raise optuna.TrialPruned(payload)

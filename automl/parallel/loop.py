@@ -16,6 +16,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.parallel.budget import Claim, claim_trial
+from automl.parallel.isolation import Values
 from automl.parallel.signals import interruptible, stop_requested
 from automl.spec import Spec
 from automl.storage import heartbeat_settings
@@ -37,7 +38,7 @@ class LoopOutcome:
 def run_trials(
     study: optuna.Study,
     spec: Spec,
-    objective: Callable[[optuna.Trial], float],
+    objective: Callable[[optuna.Trial], Values],
     budget: int,
     *,
     timeout: float | None = None,
@@ -53,7 +54,7 @@ def run_trials(
     Args:
         study: the shared study.
         spec: its search space (the study name and `study.storage`, for the lock).
-        objective: runs one trial; returns its score or raises (`optuna.TrialPruned`, ...).
+        objective: runs one trial; returns its value(s) or raises (`optuna.TrialPruned`, ...).
         budget: total trials of the study, all workers together.
         timeout: seconds for this loop. Defaults to `None`: no limit.
         max_trials: trials this process runs before it asks to be recycled. Defaults to `None`.
@@ -102,7 +103,7 @@ def _should_stop(
 def _run_one(
     study: optuna.Study,
     claim: Claim,
-    objective: Callable[[optuna.Trial], float],
+    objective: Callable[[optuna.Trial], Values],
     outcome: LoopOutcome,
 ) -> FrozenTrial | None:
     """Run the claimed trial with its heartbeat and tell its result."""
@@ -123,7 +124,7 @@ def _run_one(
 
 
 def _tell(
-    study: optuna.Study, trial: optuna.Trial, state: TrialState, value: float | None
+    study: optuna.Study, trial: optuna.Trial, state: TrialState, value: Values | None
 ) -> FrozenTrial | None:
     try:
         if state == TrialState.COMPLETE:

@@ -1,4 +1,5 @@
-"""The progress bar over trials: done / pruned / failed, best score, elapsed and remaining.
+"""The progress bar over trials: done / pruned / failed, best score (with several objectives:
+the size of the Pareto front), elapsed and remaining.
 
 On a terminal it is a tqdm bar; when stderr is a pipe or a file (a log, CI) it prints one plain
 line per trial instead, with no carriage-return redraws.
@@ -47,14 +48,17 @@ class Progress:
         counts = dict.fromkeys(FINISHED, 0)
         for t in self.study.get_trials(deepcopy=False, states=FINISHED):
             counts[t.state] += 1
-        best = None
-        with contextlib.suppress(ValueError):
-            best = self.study.best_value
+        best: dict[str, Any] = {}
+        if len(self.study.directions) > 1:
+            best["front"] = len(self.study.best_trials)
+        else:
+            with contextlib.suppress(ValueError):  # no complete (feasible) trial yet
+                best["best"] = f"{self.study.best_value:.4f}"
         self.bar.set_postfix(
             done=counts[TrialState.COMPLETE],
             pruned=counts[TrialState.PRUNED],
             failed=counts[TrialState.FAIL],
-            best=f"{best:.4f}" if best is not None else "-",
+            **(best or {"best": "-"}),
         )
 
     def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:

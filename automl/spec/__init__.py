@@ -112,6 +112,8 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
         if study is not None
         else None
     )
+    if samplers is not None:
+        _resolve.check_objectives(problems, catalog, data.get("study"), metrics, samplers)
     batch_size = _resolve.training_checks(problems, training) if training is not None else 32
     problems.raise_if_any()
     assert study is not None and data_section is not None and training is not None

@@ -16,7 +16,7 @@ from automl.components import Component, int_param
 from automl.errors import AutoMLError
 from automl.plugins import Catalog
 from automl.registry import KIND_TITLES, did_you_mean, unknown_message
-from automl.samplers import PRUNERS, SAMPLERS, option_names
+from automl.samplers import PRUNERS, SAMPLERS, SINGLE_OBJECTIVE_ONLY, option_names
 from automl.spec._model import SLOT_KINDS, Constraint, Option, SamplerSpec, Slot
 from automl.spec._params import default_value, is_searched, parse_param
 from automl.spec._problems import Problems, YamlPath
@@ -237,6 +237,43 @@ def constraints(
         else:
             out.append(Constraint(name, bounds.get("min"), bounds.get("max")))
     return tuple(out)
+
+
+def check_objectives(
+    problems: Problems,
+    catalog: Catalog,
+    raw_study: Any,
+    metric_names: tuple[str, ...],
+    samplers: tuple[SamplerSpec, SamplerSpec],
+) -> None:
+    """A metric of the predictions to train against; with several metrics, a sampler that can
+    run them and no pruner (Optuna cannot prune a multi-objective study)."""
+    registry = catalog["metric"]
+    known = [registry.get(n) for n in metric_names if n in registry]
+    if known and all(m.measures == "model" for m in known):
+        problems.add(
+            ("study", "metric"),
+            "expected at least one metric of the predictions (e.g. accuracy) to train against; "
+            f"{', '.join(m.name for m in known)} measure the model, which does not change while "
+            f"it trains. Received: {list(metric_names)}",
+        )
+    if len(metric_names) < 2:
+        return
+    sampler, pruner = samplers
+    if sampler.name in SINGLE_OBJECTIVE_ONLY:
+        able = ", ".join(n for n in SAMPLERS if n not in SINGLE_OBJECTIVE_ONLY)
+        problems.add(
+            ("study", "sampler"),
+            f"sampler {sampler.name!r} cannot run a study of several metrics; expected one of: "
+            f"{able}",
+        )
+    given = isinstance(raw_study, dict) and raw_study.get("pruner") is not None
+    if given and pruner.name != "none":
+        problems.add(
+            ("study", "pruner"),
+            "a study of several metrics is never pruned (Optuna's Trial.report refuses "
+            f"multi-objective studies): expected no pruner or none, got {pruner.name!r}",
+        )
 
 
 def check_task_fit(

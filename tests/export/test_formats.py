@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from study_util import tune_space
 
 import automl
 from automl.errors import ExportError
 from automl.export import export_model, parse_formats
 from automl.export._formats import RUNTIMES, SAVERS, plan_formats, tolerance, write_format
-from automl.study import tune
 
 REPO = Path(__file__).resolve().parents[2]
 CHURN = REPO / "search_spaces" / "data" / "churn.csv"
@@ -179,12 +178,7 @@ def churn_space(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tuned one-trial study on churn.csv (its runs/ lives beside the space file)."""
     root = tmp_path_factory.mktemp("churn")
     shutil.copy(CHURN, root / "churn.csv")
-    space = root / "space.yaml"
-    space.write_text(textwrap.dedent(CHURN_SPACE).lstrip())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
-        tune(str(space), progress=False)
-    return space
+    return tune_space(root, CHURN_SPACE)[0]
 
 
 def test_text_model_exports_keras_and_saved_model_only(

@@ -69,3 +69,14 @@ def test_a_spawned_trial_filters_tensorflow_s_start_up_lines_as_its_parent() -> 
     env = {**os.environ, FILTER_ENV: "1"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_child_returns_one_value_per_objective() -> None:
+    import optuna
+
+    from automl.parallel.isolation import _outcome
+
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    trial = study.ask()
+    assert _outcome(trial, ("complete", (0.5, 120)), 0) == (0.5, 120.0)
+    assert _outcome(trial, ("complete", 0.25), 0) == 0.25
