@@ -11,13 +11,13 @@ import json
 import logging
 import os
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from automl.describe import describe_plugins, format_plugins
-from automl.errors import AutoMLError
+from automl.diagnose import run_reported
+from automl.errors import INTERRUPTED_EXIT, NO_TRIAL_COMPLETED_EXIT
 from automl.plugins import Catalog, load_catalog
 from automl.spec import Spec, load_spec, open_space, parse_duration
 
@@ -67,22 +67,29 @@ def _add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true")
 
 
-def _timeout(value: str | None) -> float | None:
-    """`--timeout 10m` -> seconds (a clear error for a bad duration)."""
+def _duration(value: str) -> float | None:
+    """`--timeout 10m` -> seconds; a bad or non-positive duration is a usage error (exit 2)."""
     try:
-        return parse_duration(value) if value else None
+        return parse_duration(value)
     except ValueError as exc:
-        raise AutoMLError(f"--timeout: {exc}") from None
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive_int(value: str) -> int:
+    """`--trials N`: a whole number >= 1, else a usage error (exit 2)."""
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return int(value)
+
+
+def _add_budget(p: argparse.ArgumentParser, trials_help: str, timeout_help: str) -> None:
+    p.add_argument("--trials", type=_positive_int, help=trials_help)
+    p.add_argument("--timeout", type=_duration, help=timeout_help)
 
 
 def _run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options `tune` and `worker` share; a bad `--timeout` fails before the space loads."""
-    return {
-        "trials": args.trials,
-        "timeout": _timeout(args.timeout),
-        "storage": args.storage,
-        "verbose": args.verbose,
-    }
+    """The options `tune` and `worker` share (checked by argparse before the space loads)."""
+    return {key: getattr(args, key) for key in ("trials", "timeout", "storage", "verbose")}
 
 
 def _load(args: argparse.Namespace) -> Spec:
@@ -137,9 +144,10 @@ def _space(args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------------------- tune
 def _tune_arguments(p: argparse.ArgumentParser) -> None:
     _add_space(p)
-    p.add_argument("--trials", type=int, help="total trial budget (overrides study.trials)")
-    p.add_argument(
-        "--timeout", help="time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)"
+    _add_budget(
+        p,
+        "total trial budget (overrides study.trials)",
+        "time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_verbose(p)
@@ -153,6 +161,8 @@ def _tune_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _tune(args: argparse.Namespace) -> int:
+    from optuna.trial import TrialState
+
     from automl.study import tune
 
     run_options = _run_options(args)
@@ -165,14 +175,22 @@ def _tune(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         **run_options,
     )
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        return INTERRUPTED_EXIT
+    if not result.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        print(f"error: no trial of study {spec.study.name!r} completed", file=sys.stderr)
+        return NO_TRIAL_COMPLETED_EXIT
+    return 0
 
 
 # ------------------------------------------------------------------------------------ worker
 def _worker_arguments(p: argparse.ArgumentParser) -> None:
     _add_space(p)
-    p.add_argument("--trials", type=int, help="total trial budget of the study (all workers)")
-    p.add_argument("--timeout", help="time limit of this worker, e.g. 600, 10m, 1h")
+    _add_budget(
+        p,
+        "total trial budget of the study (all workers)",
+        "time limit of this worker, e.g. 600, 10m, 1h",
+    )
     p.add_argument("--index", type=int, default=0, help="worker number: offsets the sampler seed")
     p.add_argument("--threads", type=int, help="CPU threads for this worker (default: all)")
     _add_verbose(p)
@@ -188,7 +206,7 @@ def _worker(args: argparse.Namespace) -> int:
     outcome = work(*_open(args), index=args.index, **run_options)
     why = "interrupted" if outcome.interrupted else "recycled" if outcome.recycle else "done"
     print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
-    return 130 if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
+    return INTERRUPTED_EXIT if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
 
 
 # ------------------------------------------------------------------------------------ trials
@@ -344,9 +362,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="automl", description="Tune Keras models from YAML search spaces."
     )
+    debug = argparse.ArgumentParser(add_help=False)  # --debug before or after the subcommand
+    debug.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
-        command.add_arguments(sub.add_parser(command.name, help=command.help))
+        command.add_arguments(sub.add_parser(command.name, help=command.help, parents=[debug]))
     return parser
 
 
@@ -366,28 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `automl` console script."""
     _quiet_tensorflow()
     args = build_parser().parse_args(argv)
-    formatted, warnings.formatwarning = warnings.formatwarning, _format_warning
-    try:
-        return run(args)
-    except AutoMLError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        warnings.formatwarning = formatted
-
-
-def _format_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    line: str | None = None,
-) -> str:
-    """A warning (e.g. a plugin that failed to load) as one `warning: ...` line, no source line."""
-    return f"warning: {message}\n"
+    return run_reported(lambda: run(args), debug=getattr(args, "debug", False))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.data import load_splits
+from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import TuneResult, format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
@@ -143,6 +144,11 @@ def tune(
         spec, catalog = open_space(space, plugins)
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
+    if budget < 1 or (run_timeout is not None and run_timeout <= 0):
+        raise AutoMLError(
+            f"`trials >= 1` and `timeout > 0` must hold, but got (trials={budget}, "
+            f"timeout={run_timeout})"
+        )
     started = time.monotonic()
     if jobs != 1 or spec.study.recycle_after:
         study, interrupted = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)

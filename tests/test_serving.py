@@ -18,7 +18,7 @@ import pytest
 
 import automl
 from automl.cli import main
-from automl.errors import AutoMLError, InputError, StudyError
+from automl.errors import ArtifactError, InputError, StudyError
 from automl.export import export_model
 from automl.serving import load_keras_model, read_input
 from automl.study import tune
@@ -317,9 +317,9 @@ def test_image_size_mismatch_without_resize_is_an_error(tmp_path: Path) -> None:
 
 
 def test_load_needs_an_export_directory(tmp_path: Path) -> None:
-    with pytest.raises(AutoMLError, match=r"is not an exported model: expected model.json"):
+    with pytest.raises(ArtifactError, match=r"is not an exported model: expected model.json"):
         automl.load(tmp_path)
-    assert main(["predict", str(tmp_path), str(tmp_path)]) == 1
+    assert main(["predict", str(tmp_path), str(tmp_path)]) == ArtifactError.exit_code
 
 
 def test_csv_without_recorded_names_is_read_by_position(tmp_path: Path) -> None:

@@ -1,0 +1,98 @@
+"""Read what `automl export` wrote: `model.json` and `model.keras` (Keras safe mode).
+
+Every way these files can be unusable is an `ArtifactError` naming the file: a truncated or
+corrupt `model.keras` (not a zip archive), a `model.json` that is not the card, a Lambda layer
+that safe mode refuses. A class from a plugin that is not installed names the package to install.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from automl.errors import ArtifactError, StudyError
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    """The parsed `model.json`; a corrupt or foreign file is an `ArtifactError` naming it."""
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ArtifactError(
+            f"{path}: expected the JSON that `automl export` writes, but line {exc.lineno} "
+            f"column {exc.colno}: {exc.msg}. Export the model again"
+        ) from None
+    except UnicodeDecodeError:
+        raise ArtifactError(f"{path}: expected UTF-8 JSON, got binary data") from None
+    missing = [k for k in ("task", "input_shape") if not isinstance(card, dict) or k not in card]
+    if missing:
+        raise ArtifactError(
+            f"{path}: expected the card `automl export` writes, with {' and '.join(missing)}. "
+            f"Received: {type(card).__name__} without them"
+        )
+    return card
+
+
+_MISSING_CLASS = re.compile(r"registered_name'?:\s*'([\w.]+)>([\w.]+)'")
+
+
+def load_keras_model(path: str | Path, card: dict[str, Any] | None = None) -> Any:
+    """Load a `.keras` file in safe mode; a missing plugin class names the package to install.
+
+    Args:
+        path: the `.keras` file.
+        card: the parsed `model.json`, whose `plugins` entry names the distributions to install.
+            Defaults to `None` (no names to suggest).
+    """
+    if not zipfile.is_zipfile(path):
+        raise ArtifactError(
+            f"{path}: expected a .keras file (a zip archive), got a file that is not one "
+            f"({Path(path).stat().st_size} bytes): truncated or corrupt. Export the model again"
+        )
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (TypeError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        text = str(exc)
+        if "Could not locate" not in text and "registered_name" not in text:
+            raise ArtifactError(_unloadable(path, text)) from None
+        match = _MISSING_CLASS.search(text)
+        what = (
+            f"the custom Keras object package {match.group(1)!r}"
+            if match
+            else "a custom Keras object"
+        )
+        hint = _plugins_to_install(card)
+        raise StudyError(
+            f"{path} uses {what} that is not registered here: install the plugin that provides it"
+            + (f" ({hint})" if hint else "")
+            + " and make sure it is not disabled (AUTOML_DISABLE_PLUGINS, AUTOML_NO_ENTRY_POINTS)."
+        ) from exc
+
+
+def _unloadable(path: str | Path, text: str) -> str:
+    """Why Keras could not load `path`, in one paragraph."""
+    if "Lambda" in text and "safe_mode" in text:
+        return (
+            f"{path} holds a Lambda layer (Python code), which Keras safe mode refuses to load: "
+            "`automl export` never writes one, so the file was changed or made elsewhere. Load "
+            "it with keras.saving.load_model(path, safe_mode=False) only if you trust its source"
+        )
+    first = text.strip().splitlines()[0] if text.strip() else "unknown reason"
+    return f"{path}: Keras cannot load this model: {first}. Export the model again"
+
+
+def _plugins_to_install(card: dict[str, Any] | None) -> str:
+    """`dist==1.0, other` for the non-built-in plugins the card records ('' when none)."""
+    needed = [p for p in (card or {}).get("plugins", []) if p.get("source") != "built-in"]
+    return ", ".join(
+        f"{p['distribution'] or p['plugin']}" + (f"=={p['version']}" if p.get("version") else "")
+        for p in needed
+    )
+
+
+__all__ = ["load_keras_model", "read_card"]
