@@ -108,11 +108,15 @@ def _space_rows(spec: Spec) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------------------- validate
 def _validate(args: argparse.Namespace) -> int:
-    spec = _load(args)
+    from automl.data import load_partition
+
+    spec, catalog = _open(args)
+    partition = load_partition(spec, catalog)  # the data checks run at validate time too
     searched = sum(1 for row in _space_rows(spec) if row["searched"])
     print(
         f"{args.space}: OK (study {spec.study.name!r}, metric {spec.study.metric} "
-        f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)"
+        f"[{spec.study.direction}], {len(partition.y) + len(partition.test.y_test)} rows "
+        f"({partition.task}), {len(spec.slots)} slots, {searched} searched parameters)"
     )
     return 0
 

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from automl.errors import AutoMLError
+from automl.data_checks import check_features, fillers
+from automl.errors import DataError
 
 if TYPE_CHECKING:
     from automl.plugins import Catalog
@@ -107,14 +108,14 @@ def encode_targets(y: np.ndarray, task: str) -> tuple[np.ndarray, list[str] | No
         try:
             return np.asarray(y, dtype="float32"), None
         except (TypeError, ValueError) as exc:
-            raise AutoMLError(f"regression targets must be numbers: {exc}") from exc
+            raise DataError(f"regression targets must be numbers: {exc}") from exc
     labels, encoded = np.unique(np.asarray(y), return_inverse=True)
     if task == "binary" and len(labels) > 2:
-        raise AutoMLError(
+        raise DataError(
             f"task is binary but the target has {len(labels)} classes: {list(labels)[:10]}"
         )
     if len(labels) < 2:
-        raise AutoMLError(
+        raise DataError(
             f"a {task} task needs at least 2 classes in the target. "
             f"Received: only {[str(v) for v in labels]}"
         )
@@ -175,16 +176,16 @@ def encoded_dataset(dataset: Dataset, task: str | None) -> tuple[np.ndarray, np.
     """Features, encoded targets, the task and the class names of a data set (checked)."""
     x, y = np.asarray(dataset.x), np.asarray(dataset.y)
     if len(x) != len(y):
-        raise AutoMLError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
+        raise DataError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
     missing = _missing_targets(y)
     if missing:
-        raise AutoMLError(
+        raise DataError(
             f"{dataset.name or 'the data set'}: the target has {missing} missing values; "
             "remove those rows (automl does not impute targets)"
         )
     task = task or dataset.task or infer_task(y)
     if task not in TASKS:
-        raise AutoMLError(f"task must be one of {', '.join(TASKS)}. Received: task={task!r}")
+        raise DataError(f"task must be one of {', '.join(TASKS)}. Received: task={task!r}")
     y_enc, class_names = encode_targets(y, task)
     if dataset.class_names and class_names and len(dataset.class_names) == len(class_names):
         class_names = list(dataset.class_names)
@@ -257,7 +258,15 @@ def _split(
     try:
         first, second = train_test_split(idx, random_state=seed, stratify=strat, **kw)
     except ValueError as exc:  # e.g. a class with a single row cannot be stratified
-        raise AutoMLError(f"cannot split the data as asked: {exc}") from None
+        counts = ""
+        if strat is not None:
+            labels, sizes = np.unique(strat[idx], return_counts=True)
+            counts = f" Rows per class: {dict(zip(labels.tolist(), sizes.tolist(), strict=True))}."
+        raise DataError(
+            f"cannot split {len(idx)} rows as asked ({'train size' if train_size else 'held out'}"
+            f" {size}): {exc}{counts} Add rows of the small classes, lower data.test or "
+            "data.validation, raise data.limit, or set data.stratify: false"
+        ) from None
     return first, second
 
 
@@ -265,17 +274,17 @@ def _kfold(
     y: np.ndarray, k: int, seed: int | None, stratify: bool, dataset: Dataset
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     if dataset.ordered:
-        raise AutoMLError(
+        raise DataError(
             f"{dataset.name or 'this data set'} is ordered in time: cross-validation would train "
             f"on the future. Set data.folds: 1 (a time-ordered hold-out). Received: folds={k}"
         )
     if len(y) < 2 * k:
-        raise AutoMLError(f"{k} folds need at least {2 * k} development rows, got {len(y)}")
+        raise DataError(f"{k} folds need at least {2 * k} development rows, got {len(y)}")
     if stratify:
         counts = np.bincount(y)
         smallest = int(counts[counts > 0].min())
         if smallest < k:
-            raise AutoMLError(
+            raise DataError(
                 f"{k} stratified folds need at least {k} rows of every class, but a class has "
                 f"{smallest}. Lower data.folds or data.test, or add rows of that class"
             )
@@ -289,6 +298,7 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     """Load the data set and partition it (seeded: every run and worker gets the same folds)."""
     with catalog.blame("data_source", spec.data.source) as source:
         dataset = source.load(**spec.data.source_params)
+    check_features(dataset.x, dataset.feature_names, _where(spec), *fillers(spec, catalog))
     partition = partition_dataset(
         dataset,
         validation=spec.data.validation,
@@ -302,6 +312,12 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     if spec.data.task is None:
         check_task(spec, catalog, partition.task)
     return partition
+
+
+def _where(spec: Spec) -> str:
+    """The data source as the message names it: its file, else `data.source.<name>`."""
+    path = spec.data.source_params.get("path")
+    return str(path) if path else f"data.source.{spec.data.source}"
 
 
 def load_splits(spec: Spec, catalog: Catalog) -> Splits:
@@ -322,4 +338,4 @@ def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
                 f"(it fits: {', '.join(tasks)})"
             )
     if problems:
-        raise AutoMLError("; ".join(problems))
+        raise DataError("; ".join(problems))
