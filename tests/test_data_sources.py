@@ -180,11 +180,11 @@ def test_image_folder_resizes_and_labels_by_folder(catalog: Any, tmp_path: Path)
             write_png(tmp_path / label / f"{i}.png", np.full((10 + i, 7, 3), colour))
     folder = source(catalog, "image_folder")
     data = folder.load(path=str(tmp_path), height=4, width=5, channels=1)
-    assert data.x.shape == (6, 4, 5, 1) and data.class_names == ["cats", "dogs"]
+    assert data.x.shape == (6, 4, 5, 1)
+    assert data.class_names == ["cats", "dogs"]
     assert list(data.y) == [0, 0, 0, 1, 1, 1]
-    np.testing.assert_allclose(data.x[0], 30, atol=1) and np.testing.assert_allclose(
-        data.x[5], 220, atol=1
-    )
+    np.testing.assert_allclose(data.x[0], 30, atol=1)
+    np.testing.assert_allclose(data.x[5], 220, atol=1)
     assert folder.task(path=str(tmp_path)) == "binary"
     (tmp_path / "dogs" / "broken.png").write_bytes(b"not an image")
     with pytest.raises(AutoMLError, match=r"broken\.png: cannot decode the image"):

@@ -17,6 +17,7 @@ import pytest
 
 from automl.components import KINDS, TASKS, Param
 from automl.data import Splits
+from automl.errors import AutoMLError
 from automl.plugins import load_catalog
 from automl.space import TrialConfig
 from automl.spec import SLOT_KINDS, load_spec
@@ -351,7 +352,7 @@ def test_regularizers_combine(tmp_path: Path) -> None:
 def test_data_source_declares_task_or_none(source: Any) -> None:
     """task() is cheap and never raises for its defaults when no file is involved."""
     if any(p.name == "path" for p in source.params):
-        with pytest.raises(Exception, match="path"):
+        with pytest.raises(AutoMLError, match=r"needs `path`"):
             source.task(**source.defaults())
     else:
         assert source.task(**source.defaults()) in TASKS
