@@ -24,6 +24,8 @@ class Problem:
     path: str
     message: str
     line: int | None = None
+    #: found in the data the file names (an unreadable CSV), not in the file itself
+    data: bool = False
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line is not None else ""
@@ -44,6 +46,8 @@ class SpecError(AutoMLError):
         lines = [f"{head}{count} {noun} in the search space:"]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
+        if self.problems and all(p.data for p in self.problems):
+            self.exit_code = DataError.exit_code  # only the data is at fault
 
 
 class PluginError(AutoMLError):

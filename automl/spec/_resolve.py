@@ -13,7 +13,7 @@ from typing import Any
 from optuna.distributions import BaseDistribution
 
 from automl.components import Component, int_param, rank_problem
-from automl.errors import AutoMLError
+from automl.errors import AutoMLError, DataError
 from automl.plugins import Catalog
 from automl.registry import KIND_TITLES, did_you_mean, unknown_message
 from automl.samplers import PRUNERS, SAMPLERS, option_names
@@ -123,7 +123,7 @@ def data_source(
         try:
             task = catalog["data_source"].get(name).task(**source.params)
         except AutoMLError as exc:  # the source's own message: missing file, target column...
-            problems.add(path, str(exc))
+            problems.add(path, str(exc), data=isinstance(exc, DataError))
     return source, task
 
 
