@@ -10,6 +10,8 @@ never shuffled: validation and test are the last stretches, after a gap.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -180,7 +182,7 @@ def encoded_dataset(dataset: Dataset, task: str | None) -> tuple[np.ndarray, np.
     missing = _missing_targets(y)
     if missing:
         raise DataError(
-            f"{dataset.name or 'the data set'}: the target has {missing} missing values; "
+            f"the target has {missing} missing values; "
             "remove those rows (automl does not impute targets)"
         )
     task = task or dataset.task or infer_task(y)
@@ -199,6 +201,29 @@ def fold_count(folds: int | str, n_rows: int) -> int:
     return int(folds)
 
 
+def _naming_the_data(func: Callable[..., Partition]) -> Callable[..., Partition]:
+    """A `DataError` while partitioning names the data set (its file) first."""
+
+    @functools.wraps(func)
+    def wrapper(dataset: Dataset, *args: Any, **kwargs: Any) -> Partition:
+        try:
+            return func(dataset, *args, **kwargs)
+        except DataError as exc:
+            name = dataset.name or "the data set"
+            raise DataError(f"{name}: {exc}{_class_counts(dataset, str(exc))}") from None
+
+    return wrapper
+
+
+def _class_counts(dataset: Dataset, message: str) -> str:
+    """` Rows per class: {'a': 19, 'b': 1}.` after a failed split of labelled rows ('' else)."""
+    labels, counts = np.unique(np.asarray(dataset.y), return_counts=True)
+    if not message.startswith("cannot split") or len(labels) > 50:
+        return ""
+    return f" Rows per class: {dict(zip(labels.tolist(), counts.tolist(), strict=True))}."
+
+
+@_naming_the_data
 def partition_dataset(
     dataset: Dataset,
     validation: float,
@@ -258,14 +283,10 @@ def _split(
     try:
         first, second = train_test_split(idx, random_state=seed, stratify=strat, **kw)
     except ValueError as exc:  # e.g. a class with a single row cannot be stratified
-        counts = ""
-        if strat is not None:
-            labels, sizes = np.unique(strat[idx], return_counts=True)
-            counts = f" Rows per class: {dict(zip(labels.tolist(), sizes.tolist(), strict=True))}."
         raise DataError(
             f"cannot split {len(idx)} rows as asked ({'train size' if train_size else 'held out'}"
-            f" {size}): {exc}{counts} Add rows of the small classes, lower data.test or "
-            "data.validation, raise data.limit, or set data.stratify: false"
+            f" {size}): {exc} Add rows of the small classes, lower data.test or "
+            "data.validation, raise data.limit, or set data.stratify: false."
         ) from None
     return first, second
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,6 +181,11 @@ class NpzSource(BaseDataSource):
             y = y.reshape(-1)
         if y.ndim != 1:
             raise DataError(f"{path}: expected targets of shape (n,). Received: shape={y.shape}")
+        if y.dtype.kind == "f" and np.isnan(y).any():
+            raise DataError(
+                f"{path}: the targets ({', '.join(keys)}) have {int(np.isnan(y).sum())} missing "
+                "values (NaN); remove those rows (automl does not impute targets)"
+            )
         return y
 
     def task(self, **params: Any) -> str | None:
@@ -245,6 +251,13 @@ def _npz(params: dict[str, Any]) -> Iterator[tuple[Any, Path]]:
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
+def _tf_reason(exc: Exception) -> str:
+    """TensorFlow's message without its op and device decoration."""
+    text = str(exc).strip()
+    match = re.search(r"\}\}\s*(.*?)\s*\[Op:", text, re.DOTALL)
+    return match.group(1) if match else text.splitlines()[0] if text else type(exc).__name__
+
+
 class ImageFolderSource(BaseDataSource):
     """One subfolder per class, each image resized to `height` x `width` (TensorFlow decoders)."""
 
@@ -289,8 +302,8 @@ class ImageFolderSource(BaseDataSource):
                     img = tf.io.decode_image(
                         tf.io.read_file(str(f)), channels=full["channels"], expand_animations=False
                     )
-                except Exception as exc:
-                    raise DataError(f"{f}: cannot decode the image: {exc}") from exc
+                except Exception as exc:  # TensorFlow's InvalidArgumentError
+                    raise DataError(f"{f}: cannot decode the image: {_tf_reason(exc)}") from None
                 img = tf.image.resize(img, (full["height"], full["width"]))
                 images.append(img.numpy())
                 labels.append(label)

@@ -163,22 +163,22 @@ def _auc(positive: np.ndarray, scores: np.ndarray) -> float:
 
 
 def test_metrics_on_a_validation_split_missing_a_class(catalog: Any) -> None:
-    registry = catalog["metric"]
+    registry, y = catalog["metric"], Y_TWO_OF_THREE
     clipped = np.clip(P_THREE, 0, None)
     proba = clipped / clipped.sum(axis=1, keepdims=True)
     predicted = P_THREE.argmax(axis=1)  # [0, 1, 1, 1, 0, 0]
     # macro F1 over all three classes: class 2 is neither true nor predicted, so it scores 0
     f1 = []
     for c in (0, 1, 2):
-        tp = np.sum((predicted == c) & (Y_TWO_OF_THREE == c))
-        fp = np.sum((predicted == c) & (Y_TWO_OF_THREE != c))
-        fn = np.sum((predicted != c) & (Y_TWO_OF_THREE == c))
+        tp = np.sum((predicted == c) & (y == c))
+        fp = np.sum((predicted == c) & (y != c))
+        fn = np.sum((predicted != c) & (y == c))
         f1.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
-    assert registry.get("f1_macro").score(Y_TWO_OF_THREE, P_THREE) == pytest.approx(np.mean(f1))
-    log_loss = -np.mean(np.log(proba[np.arange(6), Y_TWO_OF_THREE]))
-    assert registry.get("log_loss").score(Y_TWO_OF_THREE, P_THREE) == pytest.approx(log_loss)
-    auc = np.mean([_auc(Y_TWO_OF_THREE == c, proba[:, c]) for c in (0, 1)])
-    assert registry.get("roc_auc").score(Y_TWO_OF_THREE, P_THREE) == pytest.approx(auc)
+    assert registry.get("f1_macro").score(y, P_THREE) == pytest.approx(np.mean(f1))
+    log_loss = -np.mean(np.log(proba[np.arange(6), y]))
+    assert registry.get("log_loss").score(y, P_THREE) == pytest.approx(log_loss)
+    auc = np.mean([_auc(y == c, proba[:, c]) for c in (0, 1)])
+    assert registry.get("roc_auc").score(y, P_THREE) == pytest.approx(auc)
 
 
 def test_roc_auc_of_a_split_with_one_class_says_why(catalog: Any) -> None:
