@@ -73,6 +73,7 @@ class SafeJournalFileBackend(JournalFileBackend):
             super().__init__(file_path)
         except OSError as exc:
             raise StorageError(_storage_message(exc, file_path, "open the journal file")) from None
+        _check_is_a_journal(file_path)
         try:
             with get_lock_file(self._lock):
                 self._repair()
@@ -194,6 +195,18 @@ class SafeJournalFileBackend(JournalFileBackend):
                 if line.startswith(prefix):
                     found.add(int(line[len(prefix) :].split(b" ", 1)[0]))
         return found
+
+
+def _check_is_a_journal(path: str) -> None:
+    """Refuse a file whose first line is not a journal record (a mistyped --storage), before
+    anything is written to it or beside it."""
+    with open(path, "rb") as handle:
+        first = handle.readline(1_000_000)
+    if first.endswith(b"\n") and parse_line(first)[0] is None:
+        raise StorageError(
+            f"{path}: expected an Optuna journal file (one JSON record per line), but its first "
+            f"line is not a journal record: {first[:60]!r}. Check --storage or study.storage"
+        )
 
 
 def _write_all(fd: int, data: bytes) -> None:
