@@ -31,3 +31,26 @@ def run_automl(
         return Outcome(code, captured.out, captured.err)
 
     return run
+
+
+IRIS = """
+study: {name: artifact, trials: 1, seed: 0}
+data: {source: {sklearn: {name: iris}}, folds: 1}
+training: {epochs: 1}
+model: {mlp: {layers: 1, units: 8}}
+"""
+
+
+@pytest.fixture(scope="session")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real artifact: one iris trial tuned and exported (model.keras + model.json)."""
+    from automl.export import export_model
+    from automl.study import tune
+
+    root = tmp_path_factory.mktemp("artifact")
+    space = root / "space.yaml"
+    space.write_text(IRIS)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
+        tune(str(space), progress=False)
+        return export_model(str(space), root / "best")
