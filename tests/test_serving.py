@@ -369,3 +369,16 @@ def test_a_missing_custom_class_names_the_plugin_to_install(tmp_path: Path) -> N
         r"local_twice\) and make sure it is not disabled",
     ):
         load_keras_model(tmp_path / "m.keras", card)
+
+
+def test_a_column_dropped_as_empty_at_training_may_stay_in_the_input(tmp_path: Path) -> None:
+    schema = {
+        "shape": [2],
+        "dtype": "float32",
+        "feature_names": ["a", "b"],
+        "target": "label",
+        "dropped_columns": ["notes"],
+    }
+    (tmp_path / "rows.csv").write_text("a,notes,b\n1,,2\n3,x,4\n")
+    x, _ = read_input(tmp_path / "rows.csv", schema)
+    np.testing.assert_array_equal(x, np.array([[1, 2], [3, 4]], dtype="float32"))
