@@ -71,7 +71,7 @@ def make_folder(folder: Path, what: str) -> Path:
 
 def display_url(url: str) -> str:
     """A storage URL with its password hidden (for messages)."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", url)
+    return re.sub(r"(://[^:/@]+:)[^/]*@", r"\1***@", url)
 
 
 def checkpoint_path(spec: Spec, trial_number: int) -> Path:

@@ -238,10 +238,17 @@ def test_model_family(family: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("family", every("model_family"))
 def test_model_family_checks_its_input_shape(family: Any) -> None:
-    assert family.check_input(SHAPE_FOR.get(family.name, (5,))) is None
+    shape = SHAPE_FOR.get(family.name, (5,))
+    assert family.check_input(shape) is None
+    # the ranks it declares (what `automl validate` checks) are the ranks it takes
+    assert family.input_ranks is None or len(shape) in family.input_ranks
     if family.name in SHAPE_FOR:  # image and sequence families reject tabular inputs
+        assert family.input_ranks is not None
+        assert 1 not in family.input_ranks
         problem = family.check_input((5,))
-        assert problem and family.name in problem and "(5,)" in problem
+        assert problem is not None
+        assert family.name in problem
+        assert "got inputs of shape (5,) (tabular rows)" in problem
 
 
 def test_cnn_on_tabular_data_fails_the_trial_clearly(tmp_path: Path) -> None:
