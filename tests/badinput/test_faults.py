@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from subprocess import Popen
 
 import optuna
 import pytest
@@ -64,7 +65,7 @@ def write_space(folder: Path, name: str, trials: int) -> Path:
     return path
 
 
-def start_tune(space: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+def start_tune(space: Path, *args: str, **env: str) -> Popen[str]:
     """A real `automl tune` process (one CPU thread, quiet TensorFlow)."""
     full = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "OMP_NUM_THREADS": "1", **env}
     cmd = [sys.executable, "-m", "automl.cli", "tune", str(space), "--no-progress", *args]
@@ -73,7 +74,7 @@ def start_tune(space: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     )
 
 
-def wait_for(marks: Path, trial: int, proc: subprocess.Popen[str]) -> None:
+def wait_for(marks: Path, trial: int, proc: Popen[str]) -> None:
     """Until trial `trial` has started (its mark exists); the process must still run."""
     deadline = time.monotonic() + 120
     while not any(m.name.startswith(f"{trial}-") for m in marks.iterdir()):
@@ -83,12 +84,24 @@ def wait_for(marks: Path, trial: int, proc: subprocess.Popen[str]) -> None:
         time.sleep(0.05)
 
 
-def stored(runs: Path, name: str) -> list[optuna.trial.FrozenTrial]:
+def tune_held_at(folder: Path, name: str, trials: int, held: int) -> tuple[Path, Popen[str]]:
+    """A real `automl tune` of a new space, once its trial `held` has started (and waits)."""
+    marks = folder / "marks"
+    marks.mkdir()
+    space = write_space(folder, name, trials)
+    go = str(folder / "go")
+    proc = start_tune(space, FAULT_MARKS=str(marks), FAULT_HOLD_FROM=str(held), FAULT_GO=go)
+    wait_for(marks, held, proc)
+    return space, proc
+
+
+def stored(runs: Path, name: str, journal_file: str = "") -> list[optuna.trial.FrozenTrial]:
+    """The trials as the journal file holds them."""
     from optuna.storages.journal import JournalStorage
 
     from automl.journal import SafeJournalFileBackend
 
-    backend = SafeJournalFileBackend(str(runs / name / "journal.log"))
+    backend = SafeJournalFileBackend(journal_file or str(runs / name / "journal.log"))
     return optuna.load_study(study_name=name, storage=JournalStorage(backend)).trials
 
 
@@ -103,13 +116,7 @@ def quick_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_kill_9_of_tune_mid_trial_then_resume(
     tmp_path: Path, runs_dir: Path, quick_heartbeat: None
 ) -> None:
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    space = write_space(tmp_path, "killed", trials=4)
-    proc = start_tune(
-        space, FAULT_MARKS=str(marks), FAULT_HOLD_FROM="2", FAULT_GO=str(tmp_path / "go")
-    )
-    wait_for(marks, 2, proc)
+    space, proc = tune_held_at(tmp_path, "killed", trials=4, held=2)
     proc.kill()
     proc.communicate()
     before = stored(runs_dir, "killed")
@@ -141,13 +148,7 @@ def test_kill_9_of_tune_mid_trial_then_resume(
 def test_a_signal_stops_tune_cleanly_and_the_next_run_resumes(
     tmp_path: Path, runs_dir: Path, signum: int, reason: str
 ) -> None:
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    space = write_space(tmp_path, "signal", trials=3)
-    proc = start_tune(
-        space, FAULT_MARKS=str(marks), FAULT_HOLD_FROM="1", FAULT_GO=str(tmp_path / "go")
-    )
-    wait_for(marks, 1, proc)
+    space, proc = tune_held_at(tmp_path, "signal", trials=3, held=1)
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == INTERRUPTED_EXIT, err
@@ -266,15 +267,7 @@ def test_a_really_full_disk_then_room_again(
     assert proc.returncode == StorageError.exit_code, out + err
     assert "Traceback" not in err
     assert f"cannot write to the journal file {store}: the disk is full" in err
-    from optuna.storages.journal import JournalStorage
-
-    from automl.journal import SafeJournalFileBackend
-
-    def load() -> optuna.Study:
-        backend = SafeJournalFileBackend(store)
-        return optuna.load_study(study_name="disk", storage=JournalStorage(backend))
-
-    finished = [(t.number, t.value) for t in load().trials if t.state == COMPLETE]
+    finished = [(t.number, t.value) for t in stored(runs_dir, "disk", store) if t.state == COMPLETE]
     assert 1 <= len(finished) < 8
     grown = ["mount", "-o", "remount,size=1m", str(small_filesystem)]
     subprocess.run(grown, check=True)
