@@ -17,7 +17,7 @@ import pytest
 
 from automl.components import KINDS, TASKS, Param
 from automl.data import Splits
-from automl.errors import AutoMLError
+from automl.errors import AutoMLError, SpecError
 from automl.plugins import load_catalog
 from automl.space import TrialConfig
 from automl.spec import SLOT_KINDS, load_spec
@@ -120,11 +120,24 @@ def test_the_catalogue_is_complete() -> None:
 
 
 def test_every_default_space_validates(write_space: Any) -> None:
-    """Naming every component with {} (its default ranges) gives a valid spec."""
+    """Naming every component with {} (its default ranges) gives a valid spec (the model
+    families: every one that takes tabular rows; the others are refused, each named)."""
+    families = CATALOG["model_family"]
+    tabular = [n for n in families.names() if families.get(n).input_ranks in (None, (1,))]
+    other = sorted(set(families.names()) - set(tabular))
+    with pytest.raises(SpecError) as refused:
+        load_spec(
+            {
+                "data": {"source": {"sklearn": {"name": "iris"}}},
+                "model": {name: {} for name in other},
+            },
+            catalog=CATALOG,
+        )
+    assert [p.path for p in refused.value.problems] == [f"model.{n}" for n in other]
     data = {
         "data": {"source": {"sklearn": {"name": "breast_cancer"}}},
         "preprocessors": [{name: {}} for name in ("impute", "standardize", "pca")],
-        "model": {name: {} for name in CATALOG["model_family"].names()},
+        "model": {name: {} for name in tabular},
         "activation": {name: {} for name in CATALOG["activation"].names()},
         "loss": {"crossentropy": {}, "focal": {}},
         "regularizers": [{name: {} for name in CATALOG["regularizer"].names()}],
