@@ -116,10 +116,18 @@ def quick_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_kill_9_of_tune_mid_trial_then_resume(
     tmp_path: Path, runs_dir: Path, quick_heartbeat: None
 ) -> None:
+    """Killed during trial 2, and, as if the kill came in the middle of a write, the journal is
+    cut half-way through its last record (one of trial 2's)."""
     space, proc = tune_held_at(tmp_path, "killed", trials=4, held=2)
     proc.kill()
     proc.communicate()
-    before = stored(runs_dir, "killed")
+    path = runs_dir / "killed" / "journal.log"
+    data = path.read_bytes()
+    last = data.rstrip(b"\n").rfind(b"\n") + 1
+    path.write_bytes(data[: last + (len(data) - last) // 2])
+    with pytest.warns(UserWarning, match=r"a torn record, removed"):
+        before = stored(runs_dir, "killed")
+    assert (runs_dir / "killed" / "journal.log.torn").exists()
     assert [t.state for t in before] == [COMPLETE, COMPLETE, RUNNING]
     time.sleep(2.5)  # past the grace period: trial 2's process is dead
 
