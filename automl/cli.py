@@ -14,11 +14,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from automl import __version__, dashboard
-from automl.console import PrintCompletion, error_report, keras_verbosity, setup_output
+from automl.cli_args import (
+    add_budget,
+    add_json,
+    add_output_options,
+    add_plugin,
+    add_space,
+    load_args,
+    open_args,
+    run_options,
+    say,
+    space_rows,
+)
+from automl.console import PrintCompletion, setup_output
 from automl.describe import describe_plugins, format_plugins
-from automl.errors import AutoMLError
-from automl.plugins import Catalog, load_catalog
-from automl.spec import Spec, load_spec, open_space, parse_duration
+from automl.diagnose import run_reported
+from automl.errors import INTERRUPTED_EXIT, NO_TRIAL_COMPLETED_EXIT
+from automl.plugins import load_catalog
 
 # The handlers of tune, worker, trials, export, predict and space import the modules they call
 # when they run: those modules load optuna and Keras, which `automl --help` and `automl validate`
@@ -35,114 +47,45 @@ class Command:
     handler: Callable[[argparse.Namespace], int]
 
 
-# ------------------------------------------------------------------------------ shared options
-def _add_plugin(p: argparse.ArgumentParser, also: bool = False) -> None:
-    p.add_argument(
-        "--plugin",
-        action="append",
-        default=[],
-        metavar="PATH_OR_MODULE",
-        help=("also " if also else "") + "load a local plugin (.py file or module); repeatable",
-    )
-
-
-def _add_storage(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--storage", help="Optuna storage URL (default: runs/<study>/journal.log)")
-
-
-def _add_space(p: argparse.ArgumentParser, storage: bool = True) -> None:
-    """The search-space file, `--plugin` and (for commands that open the study) `--storage`."""
-    p.add_argument("space", help="the YAML search-space file")
-    _add_plugin(p)
-    if storage:
-        _add_storage(p)
-
-
-def _add_output_options(p: argparse.ArgumentParser, suppress: bool = False) -> None:
-    """`-q` and `-v`, on `automl` itself and after every subcommand (`automl tune X -q`)."""
-    # after a subcommand, SUPPRESS: an unset option does not reset what `automl -q ...` set
-    quiet, verbose = (argparse.SUPPRESS,) * 2 if suppress else (False, 0)
-    p.add_argument("-q", "--quiet", action="store_true", default=quiet, help="results, errors only")
-    p.add_argument(
-        "-v", "--verbose", action="count", default=verbose, help="Keras, TF logs, tracebacks"
-    )
-
-
-def _add_json(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="machine-readable output on stdout")
-
-
-def _say(args: argparse.Namespace, text: str) -> None:
-    """A status line on stdout, unless `-q`."""
-    if not args.quiet:
-        print(text)
-
-
-def _timeout(value: str | None) -> float | None:
-    """`--timeout 10m` -> seconds (a clear error for a bad duration)."""
-    try:
-        return parse_duration(value) if value else None
-    except ValueError as exc:
-        raise AutoMLError(f"--timeout: {exc}") from None
-
-
-def _run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options `tune` and `worker` share; a bad `--timeout` fails before the space loads."""
-    return {
-        "trials": args.trials,
-        "timeout": _timeout(args.timeout),
-        "storage": args.storage,
-        "verbose": keras_verbosity(args.verbose),
-    }
-
-
-def _load(args: argparse.Namespace) -> Spec:
-    return load_spec(args.space, tuple(args.plugin))
-
-
-def _open(args: argparse.Namespace) -> tuple[Spec, Catalog]:
-    return open_space(args.space, tuple(args.plugin))
-
-
-def _space_rows(spec: Spec) -> list[dict[str, Any]]:
-    from automl.space import describe_space
-
-    return describe_space(spec)
-
-
 # ---------------------------------------------------------------------------------- validate
 def _validate_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p, storage=False)
-    _add_json(p)
+    add_space(p, storage=False)
+    add_json(p)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    spec = _load(args)
-    searched = sum(1 for row in _space_rows(spec) if row["searched"])
+    from automl.data import load_partition
+
+    spec, catalog = open_args(args)
+    partition = load_partition(spec, catalog)  # the data checks run at validate time too
+    searched = sum(1 for row in space_rows(spec) if row["searched"])
+    rows = len(partition.y) + len(partition.test.y_test)
     if args.json:
         study: dict[str, Any] = {"study": spec.study.name, "metric": spec.study.metric}
         study.update(direction=spec.study.direction, metrics=list(spec.study.metrics))
         study.update(directions=list(spec.study.directions), slots=len(spec.slots))
-        print(json.dumps({"space": args.space, "valid": True, **study, "searched": searched,
-                          "problems": []}, indent=2))  # fmt: skip
+        print(json.dumps({"space": args.space, "valid": True, **study, "rows": rows,
+                          "task": partition.task, "searched": searched, "problems": []},
+                         indent=2))  # fmt: skip
         return 0
-    _say(
+    say(
         args,
         f"{args.space}: OK (study {spec.study.name!r}, {spec.study.describe_metrics()}, "
-        f"{len(spec.slots)} slots, {searched} searched parameters)",
+        f"{rows} rows ({partition.task}), {len(spec.slots)} slots, {searched} searched "
+        "parameters)",
     )
     return 0
 
 
 # ------------------------------------------------------------------------------------- space
 def _space_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p, storage=False)
-    _add_json(p)
+    add_space(p, storage=False)
+    add_json(p)
 
 
 def _space(args: argparse.Namespace) -> int:
-    spec = _load(args)
-    rows = _space_rows(spec)
+    spec = load_args(args)
+    rows = space_rows(spec)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -160,10 +103,11 @@ def _space(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------------- tune
 def _tune_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
-    p.add_argument("--trials", type=int, help="total trial budget (overrides study.trials)")
-    p.add_argument(
-        "--timeout", help="time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)"
+    add_space(p)
+    add_budget(
+        p,
+        "total trial budget (overrides study.trials)",
+        "time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.add_argument(
@@ -176,26 +120,36 @@ def _tune_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _tune(args: argparse.Namespace) -> int:
+    from optuna.trial import TrialState
+
     from automl.study import tune
 
-    run_options = _run_options(args)
-    spec, catalog = _open(args)
+    options = run_options(args)
+    spec, catalog = open_args(args)
     result = tune(
         spec,
         catalog=catalog,
         progress=not (args.no_progress or args.quiet),
         print_leaderboard=not args.quiet,
         jobs=args.jobs,
-        **run_options,
+        **options,
     )
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        return INTERRUPTED_EXIT
+    if not result.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        print(f"error: no trial of study {spec.study.name!r} completed", file=sys.stderr)
+        return NO_TRIAL_COMPLETED_EXIT
+    return 0
 
 
 # ------------------------------------------------------------------------------------ worker
 def _worker_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
-    p.add_argument("--trials", type=int, help="total trial budget of the study (all workers)")
-    p.add_argument("--timeout", help="time limit of this worker, e.g. 600, 10m, 1h")
+    add_space(p)
+    add_budget(
+        p,
+        "total trial budget of the study (all workers)",
+        "time limit of this worker, e.g. 600, 10m, 1h",
+    )
     p.add_argument("--index", type=int, default=0, help="worker number: offsets the sampler seed")
     p.add_argument("--threads", type=int, help="CPU threads for this worker (default: all)")
 
@@ -206,27 +160,27 @@ def _worker(args: argparse.Namespace) -> int:
     limit_threads(args.threads)  # before TensorFlow is imported (by automl.study, the plugins)
     from automl.study import work
 
-    run_options = _run_options(args)
-    outcome = work(*_open(args), index=args.index, **run_options)
+    options = run_options(args)
+    outcome = work(*open_args(args), index=args.index, **options)
     why = "interrupted" if outcome.interrupted else "recycled" if outcome.recycle else "done"
     if not args.quiet:
         print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
-    return 130 if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
+    return INTERRUPTED_EXIT if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
 
 
 # ------------------------------------------------------------------------------------ trials
 def _trials_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
+    add_space(p)
     p.add_argument("--top", type=int, help="only the first K rows")
     p.add_argument("--pareto", action="store_true", help="only the Pareto front (rank 1)")
-    _add_json(p)
+    add_json(p)
 
 
 def _trials(args: argparse.Namespace) -> int:
     from automl.leaderboard import format_leaderboard, leaderboard, trials_json
     from automl.storage import open_study
 
-    spec = _load(args)
+    spec = load_args(args)
     study = open_study(spec, args.storage, create=False)
     rows = leaderboard(study, spec.study.direction)
     if args.pareto:
@@ -239,7 +193,7 @@ def _trials(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------ export
 def _export_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
+    add_space(p)
     p.add_argument("--out", required=True, help="the artifact directory to write")
     p.add_argument("--trial", type=int, help="export this trial instead of the best")
     p.add_argument("--force", action="store_true", help="replace an existing --out directory")
@@ -273,7 +227,7 @@ def _export(args: argparse.Namespace) -> int:
     card = json.loads((out / "model.json").read_text())
     test = card["test_score"]
     how = " (retrained on train+validation)" if card.get("retrained") else ""
-    _say(
+    say(
         args,
         f"exported trial {card['trial']}{how} to {out}: validation {card['metric']} "
         f"{card['validation_score']:.4f}"
@@ -282,9 +236,9 @@ def _export(args: argparse.Namespace) -> int:
     if card["evaluation"].get("objectives"):  # several objectives, each on the held-out split
         print(f"  {card['evaluation']['split']}: {format_values(card['evaluation']['objectives'])}")
     for fmt in card.get("formats", {}).values():
-        _say(args, f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
+        say(args, f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
     for fmt, why in card.get("skipped_formats", {}).items():
-        _say(args, f"  {fmt}: skipped ({why})")
+        say(args, f"  {fmt}: skipped ({why})")
     return 0
 
 
@@ -293,7 +247,7 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model_dir", metavar="DIR", help="the directory `automl export` wrote")
     p.add_argument("input", metavar="INPUT", help="a .csv file, an .npz file or a folder of images")
     p.add_argument("--out", help="write predictions to this .csv or .npz file (default: stdout)")
-    _add_plugin(p)
+    add_plugin(p)
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -311,8 +265,8 @@ def _predict(args: argparse.Namespace) -> int:
 
 # ----------------------------------------------------------------------------------- plugins
 def _plugins_arguments(p: argparse.ArgumentParser) -> None:
-    _add_plugin(p, also=True)
-    _add_json(p)
+    add_plugin(p, also=True)
+    add_json(p)
 
 
 def _plugins(args: argparse.Namespace) -> int:
@@ -323,7 +277,7 @@ def _plugins(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------ report
 def _report_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
+    add_space(p)
     p.add_argument("--out", help="the HTML file to write (default: runs/<study>/report.html)")
     p.add_argument(
         "--model",
@@ -336,7 +290,7 @@ def _report(args: argparse.Namespace) -> int:
     from automl.report import report_for_space
 
     path = report_for_space(args.space, args.out, args.storage, tuple(args.plugin), args.model)
-    _say(args, f"wrote {path}")
+    say(args, f"wrote {path}")
     return 0
 
 
@@ -355,7 +309,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("export", "export the best model", _export_arguments, _export),
     Command("predict", "predict with an exported model", _predict_arguments, _predict),
     Command("report", "write a self-contained HTML report of a study", _report_arguments, _report),
-    Command("dashboard", dashboard.HELP, dashboard.arguments(_add_space), dashboard.run),
+    Command("dashboard", dashboard.HELP, dashboard.arguments(add_space), dashboard.run),
     Command(
         "plugins",
         "list plugins: origin, hooks, components, default ranges",
@@ -374,12 +328,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"automl {__version__}")
     parser.add_argument("--print-completion", action=PrintCompletion)
-    _add_output_options(parser)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    add_output_options(parser)
+    debug = argparse.ArgumentParser(add_help=False)  # --debug before or after the subcommand
+    debug.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
-        command_parser = sub.add_parser(command.name, help=command.help)
+        command_parser = sub.add_parser(command.name, help=command.help, parents=[debug])
         command.add_arguments(command_parser)
-        _add_output_options(command_parser, suppress=True)
+        add_output_options(command_parser, suppress=True)
     return parser
 
 
@@ -392,13 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `automl` console script."""
     args = build_parser().parse_args(argv)
     with setup_output(args.verbose):
-        try:
-            return run(args)
-        except AutoMLError as exc:
-            return error_report(exc, args.verbose, getattr(args, "json", False))
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            return 130
+        return run_reported(
+            lambda: run(args),
+            debug=getattr(args, "debug", False) or bool(args.verbose),
+            as_json=getattr(args, "json", False),
+        )
 
 
 if __name__ == "__main__":

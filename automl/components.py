@@ -172,11 +172,22 @@ class BaseDataSource(Component):
         """The task these params give, when known without loading (for `automl validate`)."""
         return None
 
+    def rank(self, **params: Any) -> int | None:
+        """The rank of one example these params give (1 tabular, 2 sequences, 3 images; no
+        batch axis), when known without loading, so that `automl validate` can check it
+        against the model families' `input_ranks`. Defaults to `None` (unknown)."""
+        return None
+
 
 class BasePreprocessor(Component):
     """Fitted on the training split only; becomes a Keras layer inside the model."""
 
     kind = "preprocessor"
+    #: The rank of one example this step outputs, when it changes it (a projection that
+    #: flattens images gives 1). Defaults to `None`: the rank it receives.
+    output_rank: ClassVar[int | None] = None
+    #: Whether this step fills missing values (NaN), so data with NaN may be trained on.
+    fills_missing: ClassVar[bool] = False
 
     @abstractmethod
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
@@ -210,6 +221,29 @@ class BuildContext:
         return self.make_kernel_regularizer()
 
 
+RANK_WORDS = {
+    1: "tabular rows",
+    2: "sequences (timesteps, features)",
+    3: "images (height, width, channels)",
+}
+
+
+def rank_problem(family: str, accepted: tuple[int, ...], shape: tuple[int, ...] | int) -> str:
+    """`lstm needs sequences (timesteps, features); got inputs of shape (5,) (tabular rows)`.
+
+    Args:
+        shape: the shape of one example, or only its rank when the data is not loaded.
+    """
+    wants = " or ".join(RANK_WORDS.get(r, f"inputs of rank {r}") for r in accepted)
+    rank = shape if isinstance(shape, int) else len(shape)
+    gives = RANK_WORDS.get(rank, f"rank {rank}")
+    if isinstance(shape, int):
+        got = f"the data gives {gives}"
+    else:
+        got = f"got inputs of shape {shape} ({gives})"
+    return f"{family} needs {wants}; {got}. Choose a model family that takes this data"
+
+
 class BaseModelFamily(Component):
     """Builds the body of a network: from the (preprocessed) input tensor to a feature tensor.
 
@@ -217,10 +251,18 @@ class BaseModelFamily(Component):
     """
 
     kind = "model_family"
+    #: The ranks of one example (no batch axis) the family takes: (1,) tabular, (2,) sequences
+    #: (timesteps, features), (3,) images (height, width, channels). A data source of another
+    #: rank is an `automl validate` error. Defaults to `None`: any rank.
+    input_ranks: ClassVar[tuple[int, ...] | None] = None
 
     def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        """Return why this family cannot take inputs of `input_shape` (no batch axis), or None."""
-        return None
+        """Return why this family cannot take inputs of `input_shape` (no batch axis), or None.
+
+        Defaults to checking the rank against `input_ranks`."""
+        if self.input_ranks is None or len(input_shape) in self.input_ranks:
+            return None
+        return rank_problem(self.name, self.input_ranks, input_shape)
 
     @abstractmethod
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import importlib.abc
 import importlib.machinery
 import importlib.util
-import json
 import os
 import re
 import sys
@@ -26,8 +24,6 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import IO, Any
-
-from automl.errors import AutoMLError, SpecError
 
 # the lines TensorFlow (and XLA, absl) print at import time whatever the log level
 STARTUP_NOISE = re.compile(
@@ -166,23 +162,6 @@ def setup_output(verbose: int) -> Iterator[None]:
         yield
     finally:
         warnings.formatwarning = formatted
-
-
-def error_report(exc: AutoMLError, verbose: int, as_json: bool) -> int:
-    """Print an error as `error: ...` on stderr (with `-v`, its traceback first) and, for a
-    command run with `--json`, as a JSON object on stdout; return its exit status."""
-    if verbose:
-        import traceback
-
-        traceback.print_exception(exc)
-    print(f"error: {exc}", file=sys.stderr)
-    if as_json:
-        error: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
-        error["exit_code"] = exc.exit_code
-        if isinstance(exc, SpecError):
-            error["problems"] = [dataclasses.asdict(p) for p in exc.problems]
-        print(json.dumps({"error": error}, indent=2))
-    return exc.exit_code
 
 
 def filter_if_inherited() -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,8 +19,6 @@ from typing import Any
 
 from automl.errors import StudyError
 from automl.plugins import KERAS_OBJECTS_MODULE, Catalog
-
-_MISSING_CLASS = re.compile(r"registered_name'?:\s*'([\w.]+)>([\w.]+)'")
 
 
 def keras_imports(path: str | Path) -> list[str]:
@@ -69,53 +66,14 @@ def import_keras_objects(
         try:
             importlib.import_module(module)
         except ImportError as exc:
-            hint = _plugins_to_install(card)
+            hint = plugins_to_install(card)
             raise StudyError(
                 f"the model needs the Python module {module!r}, which cannot be imported here "
                 f"({exc}): install the plugin that provides it" + (f" ({hint})" if hint else "")
             ) from exc
 
 
-def load_keras_model(
-    path: str | Path, card: dict[str, Any] | None = None, packages: Iterable[str] = ()
-) -> Any:
-    """Load a `.keras` file in safe mode; a missing plugin class names the package to install.
-
-    Args:
-        path: the `.keras` file.
-        card: the parsed `model.json`, whose `plugins` entry names the distributions to install
-            and whose `keras_imports` names the modules to import. Defaults to `None`.
-        packages: the top-level packages of the loaded plugins, whose modules the file and the
-            card's `keras_imports` may name. Defaults to `()` (the built-ins' only).
-    """
-    import keras
-
-    try:
-        recorded = keras_imports(path)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
-        recorded = []  # not a readable .keras archive: Keras says what is wrong below
-    import_keras_objects([*(card or {}).get("keras_imports", []), *recorded], packages, card)
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except (TypeError, ValueError) as exc:
-        text = str(exc)
-        if "Could not locate" not in text and "registered_name" not in text:
-            raise
-        match = _MISSING_CLASS.search(text)
-        what = (
-            f"the custom Keras object package {match.group(1)!r}"
-            if match
-            else "a custom Keras object"
-        )
-        hint = _plugins_to_install(card)
-        raise StudyError(
-            f"{path} uses {what} that is not registered here: install the plugin that provides it"
-            + (f" ({hint})" if hint else "")
-            + " and make sure it is not disabled (AUTOML_DISABLE_PLUGINS, AUTOML_NO_ENTRY_POINTS)."
-        ) from exc
-
-
-def _plugins_to_install(card: dict[str, Any] | None) -> str:
+def plugins_to_install(card: dict[str, Any] | None) -> str:
     """`dist==1.0, other` for the non-built-in plugins the card records ('' when none)."""
     needed = [p for p in (card or {}).get("plugins", []) if p.get("source") != "built-in"]
     return ", ".join(

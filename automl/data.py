@@ -10,12 +10,16 @@ never shuffled: validation and test are the last stretches, after a gap.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.errors import AutoMLError
+from automl.data_checks import check_features, fillers
+from automl.errors import DataError
+from automl.targets import encode_targets, infer_task, missing_targets
 
 if TYPE_CHECKING:
     from automl.plugins import Catalog
@@ -88,49 +92,6 @@ class Splits:
         return len(self.class_names) if self.class_names else 0
 
 
-def infer_task(y: np.ndarray) -> str:
-    """Binary / multiclass for labels (strings, booleans, few integers), regression otherwise."""
-    y = np.asarray(y)
-    if y.dtype.kind in "OUSb":
-        return "binary" if len(np.unique(y)) <= 2 else "multiclass"
-    if y.dtype.kind in "iu":
-        n_unique = len(np.unique(y))
-        if n_unique <= 2:
-            return "binary"
-        return "multiclass" if n_unique <= max(20, int(0.05 * len(y))) else "regression"
-    if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0) and len(np.unique(y)) <= 20:
-        return "binary" if len(np.unique(y)) <= 2 else "multiclass"
-    return "regression"
-
-
-def encode_targets(y: np.ndarray, task: str) -> tuple[np.ndarray, list[str] | None]:
-    """Class labels -> indices 0..k-1 (with the names in index order); regression -> float32."""
-    if task == "regression":
-        try:
-            return np.asarray(y, dtype="float32"), None
-        except (TypeError, ValueError) as exc:
-            raise AutoMLError(f"regression targets must be numbers: {exc}") from exc
-    labels, encoded = np.unique(np.asarray(y), return_inverse=True)
-    if task == "binary" and len(labels) > 2:
-        raise AutoMLError(
-            f"task is binary but the target has {len(labels)} classes: {list(labels)[:10]}"
-        )
-    if len(labels) < 2:
-        raise AutoMLError(
-            f"a {task} task needs at least 2 classes in the target. "
-            f"Received: only {[str(v) for v in labels]}"
-        )
-    return encoded.astype("int64"), [str(label) for label in labels]
-
-
-def _missing_targets(y: np.ndarray) -> int:
-    if y.dtype.kind == "f":
-        return int(np.isnan(y).sum())
-    if y.dtype.kind == "O":
-        return sum(v is None or (isinstance(v, float) and np.isnan(v)) for v in y)
-    return 0
-
-
 @dataclass
 class Partition:
     """A study's rows: development rows with their folds, and the held-out test split.
@@ -177,16 +138,16 @@ def encoded_dataset(dataset: Dataset, task: str | None) -> tuple[np.ndarray, np.
     """Features, encoded targets, the task and the class names of a data set (checked)."""
     x, y = np.asarray(dataset.x), np.asarray(dataset.y)
     if len(x) != len(y):
-        raise AutoMLError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
-    missing = _missing_targets(y)
+        raise DataError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
+    missing = missing_targets(y)
     if missing:
-        raise AutoMLError(
-            f"{dataset.name or 'the data set'}: the target has {missing} missing values; "
+        raise DataError(
+            f"the target has {missing} missing values; "
             "remove those rows (automl does not impute targets)"
         )
     task = task or dataset.task or infer_task(y)
     if task not in TASKS:
-        raise AutoMLError(f"task must be one of {', '.join(TASKS)}. Received: task={task!r}")
+        raise DataError(f"task must be one of {', '.join(TASKS)}. Received: task={task!r}")
     y_enc, class_names = encode_targets(y, task)
     if dataset.class_names and class_names and len(dataset.class_names) == len(class_names):
         class_names = list(dataset.class_names)
@@ -200,6 +161,29 @@ def fold_count(folds: int | str, n_rows: int) -> int:
     return int(folds)
 
 
+def _naming_the_data(func: Callable[..., Partition]) -> Callable[..., Partition]:
+    """A `DataError` while partitioning names the data set (its file) first."""
+
+    @functools.wraps(func)
+    def wrapper(dataset: Dataset, *args: Any, **kwargs: Any) -> Partition:
+        try:
+            return func(dataset, *args, **kwargs)
+        except DataError as exc:
+            name = dataset.name or "the data set"
+            raise DataError(f"{name}: {exc}{_class_counts(dataset, str(exc))}") from None
+
+    return wrapper
+
+
+def _class_counts(dataset: Dataset, message: str) -> str:
+    """` Rows per class: {'a': 19, 'b': 1}.` after a failed split of labelled rows ('' else)."""
+    labels, counts = np.unique(np.asarray(dataset.y), return_counts=True)
+    if not message.startswith("cannot split") or len(labels) > 50:
+        return ""
+    return f" Rows per class: {dict(zip(labels.tolist(), counts.tolist(), strict=True))}."
+
+
+@_naming_the_data
 def partition_dataset(
     dataset: Dataset,
     validation: float,
@@ -263,7 +247,7 @@ def _fixed_validation(
 ) -> Partition:
     """The user's validation rows are the one hold-out; test and `limit` come from the others."""
     if folds not in (1, "auto"):
-        raise AutoMLError(
+        raise DataError(
             "a fixed validation set (x_val/y_val, or validation_path) is one hold-out split: "
             f"it cannot be cross-validated. Set data.folds to 1 or auto. Received: folds={folds}"
         )
@@ -303,7 +287,11 @@ def _split(
     try:
         first, second = train_test_split(idx, random_state=seed, stratify=strat, **kw)
     except ValueError as exc:  # e.g. a class with a single row cannot be stratified
-        raise AutoMLError(f"cannot split the data as asked: {exc}") from None
+        raise DataError(
+            f"cannot split {len(idx)} rows as asked ({'train size' if train_size else 'held out'}"
+            f" {size}): {exc} Add rows of the small classes, lower data.test or "
+            "data.validation, raise data.limit, or set data.stratify: false."
+        ) from None
     return first, second
 
 
@@ -311,19 +299,19 @@ def _kfold(
     y: np.ndarray, k: int, seed: int | None, stratify: bool, dataset: Dataset
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     if dataset.ordered:
-        raise AutoMLError(
+        raise DataError(
             f"{dataset.name or 'this data set'} is ordered in time: cross-validation would train "
             f"on the future. Set data.folds: 1 (a time-ordered hold-out). Received: folds={k}"
         )
     from sklearn.model_selection import KFold, StratifiedKFold
 
     if len(y) < 2 * k:
-        raise AutoMLError(f"{k} folds need at least {2 * k} development rows, got {len(y)}")
+        raise DataError(f"{k} folds need at least {2 * k} development rows, got {len(y)}")
     if stratify:
         counts = np.bincount(y)
         smallest = int(counts[counts > 0].min())
         if smallest < k:
-            raise AutoMLError(
+            raise DataError(
                 f"{k} stratified folds need at least {k} rows of every class, but a class has "
                 f"{smallest}. Lower data.folds or data.test, or add rows of that class"
             )
@@ -337,6 +325,7 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     """Load the data set and partition it (seeded: every run and worker gets the same folds)."""
     with catalog.blame("data_source", spec.data.source) as source:
         dataset = source.load(**spec.data.source_params)
+    check_features(dataset.x, dataset.feature_names, _where(spec), *fillers(spec, catalog))
     partition = partition_dataset(
         dataset,
         validation=spec.data.validation,
@@ -350,6 +339,12 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     if spec.data.task is None:
         check_task(spec, catalog, partition.task)
     return partition
+
+
+def _where(spec: Spec) -> str:
+    """The data source as the message names it: its file, else `data.source.<name>`."""
+    path = spec.data.source_params.get("path")
+    return str(path) if path else f"data.source.{spec.data.source}"
 
 
 def load_splits(spec: Spec, catalog: Catalog) -> Splits:
@@ -370,4 +365,4 @@ def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
                 f"(it fits: {', '.join(tasks)})"
             )
     if problems:
-        raise AutoMLError("; ".join(problems))
+        raise DataError("; ".join(problems))

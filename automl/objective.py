@@ -24,11 +24,11 @@ from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import INFEASIBLE_ATTR, pareto_front, position, ranked
 from automl.measures import broken_constraints, objective_values, violations
-from automl.parallel import IsolatedObjective, extra_plugins
+from automl.parallel import IsolatedObjective, extra_plugins, interrupt_reason
 from automl.plugins import Catalog
 from automl.space import sample_config
 from automl.spec import Spec, open_space
-from automl.storage import checkpoint_path, open_study, study_dir
+from automl.storage import checkpoint_path, inside_study_dir, open_study, study_dir
 from automl.trial import run_trial
 
 
@@ -67,9 +67,9 @@ class Objective:
             trial.set_user_attr("epochs", _reported_epochs(trial))
             trial.set_user_attr("pruned_reason", str(exc))
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             trial.set_user_attr("interrupted", True)
-            trial.set_user_attr("fail_reason", "interrupted by the user (Ctrl-C)")
+            trial.set_user_attr("fail_reason", interrupt_reason(exc))
             raise
         except Exception as exc:
             trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
@@ -125,7 +125,7 @@ def prune_checkpoints(study: optuna.Study, spec: Spec) -> None:
     if not trials_dir.exists():
         return
     for child in trials_dir.iterdir():
-        if child.name.isdigit() and int(child.name) not in keep:
+        if child.name.isdigit() and int(child.name) not in keep and inside_study_dir(spec, child):
             shutil.rmtree(child, ignore_errors=True)
 
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from automl.custom_objects import load_keras_model, plugin_packages
-from automl.errors import AutoMLError, InputError
+from automl.custom_objects import plugin_packages
+from automl.errors import ArtifactError, InputError
+from automl.model_files import load_keras_model, read_card
 from automl.plugins import load_catalog
 from automl.trial import predict_output
 
@@ -87,11 +87,11 @@ def load(directory: str | Path, plugins: tuple[str, ...] = ()) -> LoadedModel:
     card_path, model_path = directory / "model.json", directory / "model.keras"
     for path in (card_path, model_path):
         if not path.is_file():
-            raise AutoMLError(
+            raise ArtifactError(
                 f"{directory} is not an exported model: expected {path.name} in it. "
                 f"Received: directory={str(directory)!r}"
             )
-    card = json.loads(card_path.read_text())
+    card = read_card(card_path)
     catalog = load_catalog(plugins)  # importing the plugins registers their custom Keras classes
     model = load_keras_model(model_path, card, plugin_packages(catalog))
     return LoadedModel(directory, model, card)
@@ -177,7 +177,11 @@ def _columns_by_name(
     """For each recorded column name, its index in `header`; the target column may be present."""
     header = [h.strip() for h in header]
     missing = [n for n in names if n not in header]
-    ignored = {schema.get("target"), schema.get("target_column")} - {None}
+    ignored = {
+        schema.get("target"),
+        schema.get("target_column"),
+        *schema.get("dropped_columns", ()),
+    }
     extra = [h for h in header if h not in names and h not in ignored]
     if missing or extra:
         parts = [f"missing columns {missing}"] if missing else []

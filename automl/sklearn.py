@@ -26,8 +26,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from automl.arrays import InMemoryData, data_space
-from automl.custom_objects import load_keras_model, plugin_packages
+from automl.custom_objects import plugin_packages
 from automl.errors import AutoMLError, DataError
+from automl.model_files import load_keras_model
 from automl.plugins import load_catalog
 from automl.result import TuneResult
 from automl.storage import RUNS_DIR_ENV

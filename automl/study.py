@@ -152,8 +152,7 @@ def tune(
     """
     given = InMemoryData(x, y, x_val, y_val, data, target)
     spec, catalog = _open(space, given, plugins, catalog)
-    budget = trials if trials is not None else spec.study.trials
-    run_timeout = timeout if timeout is not None else spec.study.timeout
+    budget, run_timeout = _budget(spec, trials, timeout)
     started = time.monotonic()
     if jobs != 1 or spec.study.recycle_after:
         study, interrupted = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
@@ -170,6 +169,18 @@ def tune(
         interrupted = outcome.interrupted
     result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog, storage=storage)
     return _finish(result, budget, started, print_leaderboard)
+
+
+def _budget(spec: Spec, trials: int | None, timeout: float | None) -> tuple[int, float | None]:
+    """The trial budget and the time limit of this run (the spec's unless given), checked."""
+    budget = trials if trials is not None else spec.study.trials
+    run_timeout = timeout if timeout is not None else spec.study.timeout
+    if budget < 1 or (run_timeout is not None and run_timeout <= 0):
+        raise AutoMLError(
+            f"`trials >= 1` and `timeout > 0` must hold, but got (trials={budget}, "
+            f"timeout={run_timeout})"
+        )
+    return budget, run_timeout
 
 
 def _open(

@@ -8,8 +8,11 @@ unless `data.task` sets it.
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import os
+import re
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +21,8 @@ import numpy as np
 from automl import hookimpl
 from automl.components import BaseDataSource, bool_param, float_param, int_param, str_param
 from automl.data import Dataset, infer_task
-from automl.errors import AutoMLError
-from automl.registry import closest
-from automl_plugins.preprocessors import MISSING_MARKERS
+from automl.errors import DataError
+from automl_plugins.csv_source import CsvSource, data_file
 
 SKLEARN_SETS = {
     "digits": "multiclass",
@@ -31,17 +33,6 @@ SKLEARN_SETS = {
     "make_classification": None,  # binary or multiclass, from n_classes
     "make_regression": "regression",
 }
-
-
-def _file(path: Any, what: str) -> Path:
-    if not path:
-        raise AutoMLError(f"the {what} data source needs `path`. Received: path={path!r}")
-    p = Path(path)
-    if not p.exists():
-        raise AutoMLError(
-            f"{what} file not found: {p} (relative paths are relative to the YAML file)"
-        )
-    return p
 
 
 class SklearnSource(BaseDataSource):
@@ -77,13 +68,17 @@ class SklearnSource(BaseDataSource):
             return "binary" if params.get("n_classes", 2) == 2 else "multiclass"
         return SKLEARN_SETS.get(name)
 
+    def rank(self, **params: Any) -> int | None:
+        digit_images = params.get("name", "digits") == "digits" and params.get("images", True)
+        return 3 if digit_images else 1
+
     def load(self, **params: Any) -> Dataset:
         from sklearn import datasets
 
         full = {**self.defaults(), **params}
         name = full["name"]
         if name not in SKLEARN_SETS:
-            raise AutoMLError(
+            raise DataError(
                 f"unknown scikit-learn data set. Expected one of "
                 f"{', '.join(SKLEARN_SETS)}. Received: name={name!r}"
             )
@@ -124,7 +119,7 @@ class SklearnSource(BaseDataSource):
         else:
             k = p["n_classes"]
             if 2**informative < k * 2:
-                raise AutoMLError(
+                raise DataError(
                     f"make_classification needs n_classes * 2 <= 2 ** n_informative. Received: "
                     f"n_classes={k}, n_informative={informative}"
                 )
@@ -148,128 +143,6 @@ class SklearnSource(BaseDataSource):
             task=task,
             name=f"sklearn:{p['name']}",
             feature_names=[f"x{i}" for i in range(n_features)],
-        )
-
-
-class CsvSource(BaseDataSource):
-    """A CSV file with a header row: numeric and categorical columns, missing values, a target."""
-
-    name = "csv"
-    help = (
-        "A CSV file with a header; `target` names the label column. Numeric columns become "
-        "numbers (missing -> NaN); with any text column, rows stay text for impute/one_hot."
-    )
-    params = (
-        str_param("path", "", "The CSV file (relative to the YAML file)."),
-        str_param("target", "", "The target column. Defaults to the last column."),
-        str_param("delimiter", ",", "Field separator."),
-        str_param(
-            "validation_path",
-            "",
-            "A second CSV with the same header: the fixed validation split (no random one).",
-        ),
-    )
-
-    def _read(self, params: dict[str, Any]) -> tuple[list[str], list[list[str]], Path]:
-        path = _file(params.get("path"), "csv")
-        with path.open(newline="") as handle:
-            rows = list(csv.reader(handle, delimiter=params.get("delimiter", ",") or ","))
-        rows = [r for r in rows if any(cell.strip() for cell in r)]
-        if len(rows) < 2:
-            raise AutoMLError(
-                f"{path}: expected a header row and at least one data row. "
-                f"Received: {len(rows)} rows"
-            )
-        header = [h.strip() for h in rows[0]]
-        if len(header) < 2:
-            raise AutoMLError(
-                f"{path}: expected at least 2 columns (features and a target). "
-                f"Received: header={header}"
-            )
-        for i, row in enumerate(rows[1:], start=2):
-            if len(row) != len(header):
-                raise AutoMLError(
-                    f"{path}: line {i} has {len(row)} fields, the header has {len(header)}"
-                )
-        return header, rows[1:], path
-
-    def _target_index(self, header: list[str], params: dict[str, Any], path: Path) -> int:
-        target = params.get("target") or header[-1]
-        if target not in header:
-            hint = closest(target, header)
-            did = f"; did you mean {hint!r}?" if hint else "."
-            raise AutoMLError(
-                f"{path}: no target column {target!r}{did} Columns: {', '.join(header)}"
-            )
-        return header.index(target)
-
-    @staticmethod
-    def _clean(cell: str) -> str:
-        cell = cell.strip()
-        return "" if cell.lower() in MISSING_MARKERS else cell
-
-    def _targets(self, rows: list[list[str]], t: int, path: Path) -> np.ndarray:
-        raw = [self._clean(r[t]) for r in rows]
-        if any(v == "" for v in raw):
-            missing = sum(v == "" for v in raw)
-            raise AutoMLError(
-                f"{path}: the target column has {missing} missing values; remove those rows"
-            )
-        try:
-            return np.asarray([float(v) for v in raw])
-        except ValueError:
-            return np.asarray(raw)
-
-    def task(self, **params: Any) -> str | None:
-        header, rows, path = self._read(params)
-        rows = rows + self._validation_rows(header, params)
-        return infer_task(self._targets(rows, self._target_index(header, params, path), path))
-
-    def _validation_rows(self, header: list[str], params: dict[str, Any]) -> list[list[str]]:
-        """The rows of `validation_path` (same columns as `path`, in the same order)."""
-        if not params.get("validation_path"):
-            return []
-        other, rows, path = self._read({**params, "path": params["validation_path"]})
-        if other != header:
-            raise AutoMLError(
-                f"{path}: expected the header of {params['path']}: {header}. Received: {other}"
-            )
-        return rows
-
-    def load(self, **params: Any) -> Dataset:
-        header, rows, path = self._read(params)
-        n_val = len(validation := self._validation_rows(header, params))
-        rows = rows + validation  # the fixed validation rows go last, and are marked
-        t = self._target_index(header, params, path)
-        y = self._targets(rows, t, path)
-        names = [h for i, h in enumerate(header) if i != t]
-        cells = np.asarray(
-            [[self._clean(r[i]) for i in range(len(header)) if i != t] for r in rows], dtype=str
-        )
-        columns, numeric = [], []
-        for j, name in enumerate(names):
-            col = cells[:, j]
-            try:
-                [float(v) for v in col if v != ""]
-                kind = "numeric"
-            except ValueError:
-                kind = "categorical"
-            numeric.append(kind == "numeric")
-            columns.append({"name": name, "kind": kind, "missing": int((col == "").sum())})
-        if all(numeric):
-            x: np.ndarray = np.where(cells == "", "nan", cells).astype("float32")
-            layout = "float32 matrix (rows, columns); missing values as NaN"
-        else:
-            x = cells.astype(object)
-            layout = "string matrix (rows, columns) of the raw cells; missing values as ''"
-        schema = {"format": "csv", "columns": columns, "target": header[t], "input": layout}
-        return Dataset(
-            x=x,
-            y=y,
-            name=f"csv:{path.name}",
-            feature_names=names,
-            schema=schema,
-            validation_rows=np.arange(len(rows) - n_val, len(rows)) if n_val else None,
         )
 
 
@@ -298,7 +171,7 @@ class NpzSource(BaseDataSource):
             if "x_test" in data.files and "y_test" in data.files:
                 xs, ys = [*xs, "x_test"], [*ys, "y_test"]
             return xs, ys
-        raise AutoMLError(
+        raise DataError(
             f"{path}: expected arrays {xk!r} and {yk!r} (or x_train, y_train). "
             f"Received: arrays {data.files}"
         )
@@ -316,32 +189,47 @@ class NpzSource(BaseDataSource):
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.reshape(-1)
         if y.ndim != 1:
-            raise AutoMLError(f"{path}: expected targets of shape (n,). Received: shape={y.shape}")
+            raise DataError(f"{path}: expected targets of shape (n,). Received: shape={y.shape}")
+        if y.dtype.kind == "f" and np.isnan(y).any():
+            raise DataError(
+                f"{path}: the targets ({', '.join(keys)}) have {int(np.isnan(y).sum())} missing "
+                "values (NaN); remove those rows (automl does not impute targets)"
+            )
         return y
 
     def task(self, **params: Any) -> str | None:
-        path = _file(params.get("path"), "npz")
-        with np.load(path, allow_pickle=False) as data:
+        with _npz(params) as (data, path):
             _, ykeys = self._all_keys(data, params, path)
             return infer_task(self._y(data, ykeys, path))
 
+    def rank(self, **params: Any) -> int | None:
+        """From the first x array's .npy header: nothing is loaded."""
+        with _npz(params) as (data, path):
+            key = self._keys(data, params, path)[0][0]
+            with zipfile.ZipFile(path) as archive, archive.open(f"{key}.npy") as member:
+                fmt = np.lib.format
+                first = fmt.read_magic(member) == (1, 0)
+                read = fmt.read_array_header_1_0 if first else fmt.read_array_header_2_0
+                shape = read(member)[0]
+        images = len(shape) == 3 and params.get("images", False)
+        return len(shape) - 1 + int(images)
+
     def load(self, **params: Any) -> Dataset:
-        path = _file(params.get("path"), "npz")
-        with np.load(path, allow_pickle=False) as data:
+        with _npz(params) as (data, path):
             xkeys, ykeys = self._all_keys(data, params, path)
             parts = {k: np.asarray(data[k]) for k in xkeys}
             shapes = {k: a.shape[1:] for k, a in parts.items()}
             if len(set(shapes.values())) > 1:
-                raise AutoMLError(f"{path}: the feature arrays differ in shape. Received: {shapes}")
+                raise DataError(f"{path}: the feature arrays differ in shape. Received: {shapes}")
             x = np.concatenate(list(parts.values()))
             y = self._y(data, ykeys, path)
             n_val = len(data["y_val"]) if "y_val" in ykeys else 0
         if x.ndim < 2:
-            raise AutoMLError(
+            raise DataError(
                 f"{path}: expected features of shape (n, ...). Received: shape={x.shape}"
             )
         if len(x) != len(y):
-            raise AutoMLError(f"{path}: x has {len(x)} rows but y has {len(y)}")
+            raise DataError(f"{path}: x has {len(x)} rows but y has {len(y)}")
         if x.ndim == 3 and params.get("images", False):
             x = x[..., None]
         layout = {
@@ -359,7 +247,35 @@ class NpzSource(BaseDataSource):
         )
 
 
+@contextlib.contextmanager
+def _npz(params: dict[str, Any]) -> Iterator[tuple[Any, Path]]:
+    """The open .npz file; not a zip of arrays, or arrays of Python objects: a `DataError`."""
+    path = data_file(params.get("path"), "npz")
+    if not zipfile.is_zipfile(path):
+        raise DataError(
+            f"{path}: expected an .npz file (a zip of .npy arrays, as np.savez writes), "
+            "got another kind of file"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            yield data, path
+    except ValueError as exc:
+        if "pickle" not in str(exc).lower():
+            raise
+        raise DataError(
+            f"{path}: an array holds Python objects (dtype=object), which would need pickle "
+            "to load: refused. Save numeric arrays (np.savez(path, x=x.astype('float32'), y=y))"
+        ) from None
+
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def _tf_reason(exc: Exception) -> str:
+    """TensorFlow's message without its op and device decoration."""
+    text = str(exc).strip()
+    match = re.search(r"\}\}\s*(.*?)\s*\[Op:", text, re.DOTALL)
+    return match.group(1) if match else text.splitlines()[0] if text else type(exc).__name__
 
 
 class ImageFolderSource(BaseDataSource):
@@ -375,10 +291,10 @@ class ImageFolderSource(BaseDataSource):
     )
 
     def _classes(self, params: dict[str, Any]) -> tuple[Path, list[Path]]:
-        root = _file(params.get("path"), "image_folder")
+        root = data_file(params.get("path"), "image_folder", folder=True)
         classes = sorted(p for p in root.iterdir() if p.is_dir())
         if len(classes) < 2:
-            raise AutoMLError(
+            raise DataError(
                 f"{root}: expected one subfolder per class (at least 2). "
                 f"Received: {[p.name for p in classes]}"
             )
@@ -387,6 +303,9 @@ class ImageFolderSource(BaseDataSource):
     def task(self, **params: Any) -> str | None:
         _, classes = self._classes(params)
         return "binary" if len(classes) == 2 else "multiclass"
+
+    def rank(self, **params: Any) -> int | None:
+        return 3
 
     def load(self, **params: Any) -> Dataset:
         import tensorflow as tf
@@ -397,14 +316,14 @@ class ImageFolderSource(BaseDataSource):
         for label, folder in enumerate(classes):
             files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
             if not files:
-                raise AutoMLError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+                raise DataError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
             for f in files:
                 try:
                     img = tf.io.decode_image(
                         tf.io.read_file(str(f)), channels=full["channels"], expand_animations=False
                     )
-                except Exception as exc:
-                    raise AutoMLError(f"{f}: cannot decode the image: {exc}") from exc
+                except Exception as exc:  # TensorFlow's InvalidArgumentError
+                    raise DataError(f"{f}: cannot decode the image: {_tf_reason(exc)}") from None
                 img = tf.image.resize(img, (full["height"], full["width"]))
                 images.append(img.numpy())
                 labels.append(label)
@@ -441,12 +360,15 @@ class KerasSource(BaseDataSource):
     def task(self, **params: Any) -> str | None:
         return "multiclass"
 
+    def rank(self, **params: Any) -> int | None:
+        return 3
+
     def load(self, **params: Any) -> Dataset:
         import keras
 
         name = params.get("name", "mnist")
         if name not in KERAS_SETS:
-            raise AutoMLError(f"expected one of {', '.join(KERAS_SETS)}. Received: name={name!r}")
+            raise DataError(f"expected one of {', '.join(KERAS_SETS)}. Received: name={name!r}")
         cached = keras_cache() / "datasets" / f"{name}.npz"
         try:
             if name == "mnist" and cached.exists():
@@ -458,7 +380,7 @@ class KerasSource(BaseDataSource):
             else:
                 (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
         except Exception as exc:
-            raise AutoMLError(
+            raise DataError(
                 f"keras.datasets.{name} could not be loaded (no internet and no "
                 f"cached copy in $KERAS_HOME/datasets?): {exc}"
             ) from exc

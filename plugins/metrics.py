@@ -109,11 +109,17 @@ class RocAuc(BaseMetric):
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         p = _probabilities(y_pred)
+        present = np.unique(y_true)
+        if len(present) < 2:
+            raise ValueError(
+                f"roc_auc needs at least 2 classes in the validation split, got only {present}: "
+                "use more rows, fewer folds, or another metric"
+            )
         if p.shape[1] == 2:
             return float(skm.roc_auc_score(y_true, p[:, 1]))
-        return float(
-            skm.roc_auc_score(y_true, p, multi_class="ovr", labels=list(range(p.shape[1])))
-        )
+        # one-vs-rest macro average over the classes the split holds (scikit-learn gives NaN
+        # when a class is absent, and a NaN score would fail the trial)
+        return float(np.mean([skm.roc_auc_score(y_true == c, p[:, c]) for c in present]))
 
 
 class LogLoss(BaseMetric):

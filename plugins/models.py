@@ -49,6 +49,7 @@ class CNN(BaseModelFamily):
     """2-D convolutional network: blocks of Conv-Pool, then Dense-Dropout."""
 
     name = "cnn"
+    input_ranks = (3,)
     help = (
         "2-D CNN: `blocks` x (Conv2D + pooling), filters doubling per block, then Dense + Dropout."
     )
@@ -80,14 +81,6 @@ class CNN(BaseModelFamily):
             "dropout", 0.3, "Dropout rate before the output.", low=0.0, high=0.5, bounds=(0, 0.95)
         ),
     )
-
-    def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        if len(input_shape) != 3:
-            return (
-                f"cnn needs images of shape (height, width, channels); got inputs of shape "
-                f"{input_shape}. Use mlp for tabular data, or a data source that gives images"
-            )
-        return None
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
         import keras
@@ -125,20 +118,11 @@ class CNN(BaseModelFamily):
         return x
 
 
-def _sequence_problem(name: str, input_shape: tuple[int, ...]) -> str | None:
-    if len(input_shape) != 2:
-        return (
-            f"{name} needs sequences of shape (timesteps, features); got inputs of shape "
-            f"{input_shape}. Use mlp for tabular data, cnn for images, or an npz source with "
-            "x of shape (n, timesteps, features)"
-        )
-    return None
-
-
 class CNN1D(BaseModelFamily):
     """1-D convolutional network over sequences: blocks of Conv1D-Pool, then global pooling."""
 
     name = "cnn1d"
+    input_ranks = (2,)
     help = "1-D CNN: `blocks` x (Conv1D + pooling), filters doubling per block, global pooling."
     params = (
         int_param("blocks", 2, "Conv1D + pool blocks.", low=1, high=3, bounds=(1, 6)),
@@ -157,9 +141,6 @@ class CNN1D(BaseModelFamily):
             "dropout", 0.2, "Dropout rate before the output.", low=0.0, high=0.5, bounds=(0, 0.95)
         ),
     )
-
-    def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        return _sequence_problem(self.name, input_shape)
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
         import keras
@@ -201,6 +182,7 @@ class Recurrent(BaseModelFamily):
     """Stacked recurrent layers (optionally bidirectional); the last returns its final state."""
 
     layer_name = ""
+    input_ranks = (2,)
     params = (
         int_param(
             "units", 32, "Units per recurrent layer.", low=8, high=128, log=True, bounds=(1, None)
@@ -216,9 +198,6 @@ class Recurrent(BaseModelFamily):
             bounds=(0, 0.95),
         ),
     )
-
-    def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        return _sequence_problem(self.name, input_shape)
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
         import keras

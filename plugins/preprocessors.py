@@ -67,6 +67,7 @@ class ImputeMissing(BasePreprocessor):
     """Fill missing values with a per-column statistic of the training split."""
 
     name = "impute"
+    fills_missing = True
     help = (
         "Fill missing values (NaN, or empty cells of text columns) with the training mean, "
         "median or most frequent value; text columns always use the most frequent value."
@@ -122,6 +123,7 @@ class OneHot(BasePreprocessor):
     """One-hot encode categorical columns; numeric columns pass through as numbers."""
 
     name = "one_hot"
+    output_rank = 1
     help = (
         "One-hot encode categorical columns (text columns, or integer columns with at most "
         "max_categories values); numeric columns pass through."
@@ -201,6 +203,7 @@ class PCA(BasePreprocessor):
     """Project the (flattened) inputs onto their first principal components."""
 
     name = "pca"
+    output_rank = 1
     help = "PCA fitted on the training split: keep the first `components` (at most the features)."
     params = (
         int_param(

@@ -119,9 +119,12 @@ def test_errors_are_one_line_with_the_exit_status_of_their_kind(
     assert main(["validate", str(path)]) == 2  # SpecError
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "unknown model family 'mpl'; did you mean 'mlp'?" in err
-    assert main(["tune", str(path), "--timeout", "5q"]) == 1  # checked before the space
-    assert capsys.readouterr().err == (
-        "error: --timeout: expected a duration such as 90, '90s', '20m' or '1h', got '5q'\n"
+    with pytest.raises(SystemExit) as usage:  # a usage error, checked before the space
+        main(["tune", str(path), "--timeout", "5q"])
+    assert usage.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "automl tune: error: argument --timeout: expected a duration such as 90, '90s', '20m' "
+        "or '1h', got '5q'\n"
     )
     assert main(["validate", str(path), "--plugin", str(path.with_name("nope.py"))]) == 3
     assert "error: plugin file not found: " in capsys.readouterr().err

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.storage import checkpoint_path
+from automl.spec import load_spec
+from automl.storage import checkpoint_path, open_study
 from automl.study import tune
 
 IRIS = """
@@ -56,6 +57,32 @@ def test_a_pruned_trial_keeps_the_history_of_the_epochs_it_ran(write_space) -> N
     assert trial.state == TrialState.PRUNED
     assert trial.user_attrs["pruned_reason"] == "pruned at epoch 3"
     _check_history(trial, epochs=3)
+
+
+MEDIAN = """
+study: {name: median, metric: accuracy, trials: 2, seed: 0, sampler: random,
+        pruner: {median: {n_startup_trials: 1, n_warmup_steps: 1}}}
+data: {source: {sklearn: {name: iris}}, folds: 1}
+training: {epochs: 6, batch_size: 16, early_stopping: false}
+model: {mlp: {layers: 1, units: 16}}
+optimizer: {adam: {learning_rate: {low: 1.0e-7, high: 0.1, log: true}}}
+"""
+
+
+def test_the_median_pruner_prunes_a_trial_behind_the_median(write_space) -> None:
+    """The default pruner at work: a trial that learns nothing (learning rate 1e-7) is behind
+    the first trial's score at epoch 2 (after the warm-up step) and is pruned there."""
+    path = write_space(MEDIAN)
+    study = open_study(load_spec(path))
+    study.enqueue_trial({"optimizer.adam.learning_rate": 0.05})
+    study.enqueue_trial({"optimizer.adam.learning_rate": 1.0e-7})
+    good, bad = tune(path, progress=False).study.trials
+    assert good.state == TrialState.COMPLETE
+    _check_history(good, epochs=6)
+    assert bad.state == TrialState.PRUNED
+    assert bad.user_attrs["pruned_reason"] == "pruned at epoch 2"
+    _check_history(bad, epochs=2)
+    assert bad.intermediate_values[1] < good.intermediate_values[1]
 
 
 LINE_PLUGIN = """

@@ -4,6 +4,7 @@ space)."""
 from __future__ import annotations
 
 import inspect
+import shutil
 from pathlib import Path
 
 import optuna
@@ -17,6 +18,7 @@ from automl.samplers import PRUNERS, SAMPLERS, option_names
 from automl.spec import load_spec
 from automl.storage import (
     checkpoint_path,
+    display_url,
     heartbeat_settings,
     journal_path,
     make_pruner,
@@ -193,3 +195,42 @@ def test_every_pruner_runs_a_study(pruner: str, write_space) -> None:
     )
     assert len(result.study.trials) == 2
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in result.study.trials)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://user:secret@db:5432/automl", "postgresql://user:***@db:5432/automl"),
+        ("postgresql://user:se@cret@db/automl", "postgresql://user:***@db/automl"),
+        ("postgresql://db/automl", "postgresql://db/automl"),
+        ("sqlite:///runs/x.db", "sqlite:///runs/x.db"),
+    ],
+)
+def test_a_password_never_shows_in_a_message(url: str, shown: str) -> None:
+    assert display_url(url) == shown
+
+
+def test_checkpoints_are_deleted_only_inside_the_study_folder(
+    write_space, runs_dir: Path, tmp_path: Path
+) -> None:
+    """A trial folder that is a link to elsewhere, or a `trials` folder that is one, is never
+    followed: only real folders inside runs/<study>/ are deleted."""
+    from automl.objective import prune_checkpoints
+
+    spec = load_spec(write_space(IRIS.format(sampler="random", pruner="none")))
+    study = open_study(spec)
+    outside = tmp_path / "precious"
+    (outside / "00003").mkdir(parents=True)
+    (outside / "00003" / "keep.txt").write_text("mine")
+    trials = runs_dir / spec.study.name / "trials"
+    trials.mkdir(parents=True)
+    (trials / "00001").mkdir()
+    (trials / "00002").symlink_to(outside / "00003")
+    prune_checkpoints(study, spec)  # no finished trial: none is kept
+    assert not (trials / "00001").exists()
+    assert (trials / "00002").is_symlink()
+    assert (outside / "00003" / "keep.txt").read_text() == "mine"
+    shutil.rmtree(trials)
+    trials.symlink_to(outside)  # the whole trials folder leads out of the study's folder
+    prune_checkpoints(study, spec)
+    assert (outside / "00003" / "keep.txt").read_text() == "mine"

@@ -22,8 +22,8 @@ import keras
 import numpy as np
 
 from automl.console import filtered_stderr
-from automl.custom_objects import load_keras_model
 from automl.errors import AutoMLError, ExportError
+from automl.model_files import load_keras_model
 from automl.registry import did_you_mean
 from automl.trial import as_float_inputs
 

@@ -17,12 +17,13 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.custom_objects import load_keras_model, plugin_packages
+from automl.custom_objects import plugin_packages
 from automl.data import Splits, load_splits
 from automl.errors import ExportError, StudyError
 from automl.export._config import configured_epochs, trial_config
 from automl.leaderboard import INFEASIBLE_ATTR, format_values, pareto_front, ranked
 from automl.measures import MEASURE_ROWS, metric_values
+from automl.model_files import load_keras_model
 from automl.pareto import is_feasible
 from automl.plugins import Catalog
 from automl.spec import Spec

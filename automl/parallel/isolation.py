@@ -17,6 +17,7 @@ import optuna
 
 from automl.console import filter_if_inherited
 from automl.errors import TrialFailed
+from automl.parallel.signals import interrupt_reason
 from automl.spec import Spec, read_yaml
 
 # a spawned child imports this module (to find `_child`) before it unpickles the trial's body,
@@ -63,11 +64,11 @@ class IsolatedObjective:
             message = receive.recv()
         except EOFError:
             message = None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             process.terminate()
             process.join()
             trial.set_user_attr("interrupted", True)
-            trial.set_user_attr("fail_reason", "interrupted by the user (Ctrl-C or SIGTERM)")
+            trial.set_user_attr("fail_reason", interrupt_reason(exc))
             raise
         finally:
             receive.close()
@@ -89,7 +90,7 @@ def _outcome(trial: optuna.Trial, message: tuple[str, object] | None, code: int 
     if kind == "pruned":
         raise optuna.TrialPruned(payload)
     if kind == "interrupted":
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt(*([payload] if payload else []))
     raise TrialFailed(str(payload))
 
 
@@ -99,8 +100,8 @@ def _child(run: TrialBody, trial_id: int, number: int, send: Connection) -> None
         send.send(("complete", run(trial_id, number)))
     except optuna.TrialPruned as exc:
         send.send(("pruned", str(exc)))
-    except KeyboardInterrupt:
-        send.send(("interrupted", None))
+    except KeyboardInterrupt as exc:
+        send.send(("interrupted", exc.args[0] if exc.args else None))
     except Exception as exc:
         send.send(("fail", f"{type(exc).__name__}: {exc}"))
     finally:

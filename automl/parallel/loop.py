@@ -1,12 +1,14 @@
 """The loop every worker runs: claim a trial within the budget, run it alive, tell the result.
 
 The trial runs outside the lock while a heartbeat thread says it is alive. Ctrl-C (and SIGTERM
-where `handle_signals` is on) fails the running trial with its reason and stops the loop; any
-other exception fails the trial and the loop goes on.
+where `handle_signals` is on) fails the running trial with its reason and stops the loop; a
+`StorageError` (a full disk) stops it too, since every next trial would fail alike; any other
+exception fails the trial and the loop goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.errors import StorageError
 from automl.parallel.budget import Claim, claim_trial
 from automl.parallel.isolation import Values
 from automl.parallel.signals import interruptible, stop_requested
@@ -118,6 +121,12 @@ def _run_one(
         state = TrialState.PRUNED
     except KeyboardInterrupt:
         outcome.interrupted = True
+    except StorageError:
+        # the storage failed (a full disk), not the trial: stop here, or every next trial
+        # would fail the same way and use up the budget; the next run fails and retries it
+        with contextlib.suppress(Exception):
+            _tell(study, trial, TrialState.FAIL, None)
+        raise
     except Exception as exc:
         logger.debug("trial %d failed: %s", trial.number, exc)
     return _tell(study, trial, state, value)

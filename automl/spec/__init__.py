@@ -103,6 +103,8 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
     metrics, directions = _resolve.metrics(problems, catalog, data.get("study"), task, pending)
     if task is not None:
         _resolve.check_task_fit(problems, catalog, task, metrics, slots)
+    if source is not None:
+        _resolve.check_ranks(problems, catalog, source, slots)
     bounds = _resolve.constraints(problems, catalog, study.constraints if study else None)
     samplers = (
         (

@@ -12,8 +12,8 @@ from typing import Any
 
 from optuna.distributions import BaseDistribution
 
-from automl.components import Component, int_param
-from automl.errors import AutoMLError
+from automl.components import Component, int_param, rank_problem
+from automl.errors import AutoMLError, DataError
 from automl.plugins import Catalog
 from automl.registry import KIND_TITLES, did_you_mean, unknown_message
 from automl.samplers import PRUNERS, SAMPLERS, SINGLE_OBJECTIVE_ONLY, option_names
@@ -125,7 +125,7 @@ def data_source(
         try:
             task = catalog["data_source"].get(name).task(**source.params)
         except AutoMLError as exc:  # the source's own message: missing file, target column...
-            problems.add(path, str(exc))
+            problems.add(path, str(exc), data=isinstance(exc, DataError))
     return source, task
 
 
@@ -300,6 +300,29 @@ def check_task_fit(
                     f"{KIND_TITLES[s.kind]} {o.name!r} does not fit a {task} task; "
                     f"it fits {', '.join(tasks)}",
                 )
+
+
+def check_ranks(problems: Problems, catalog: Catalog, source: Option, found: list[Slot]) -> None:
+    """Each model family must take the rank of example the data gives (after the preprocessors
+    that change it), known without loading: an lstm on tabular rows is an error here."""
+    try:
+        rank = catalog["data_source"].get(source.name).rank(**source.params)
+    except AutoMLError:
+        return  # the source's own problem is reported by `data_source`
+    if rank is None:
+        return
+    ranks = {rank}
+    for s in found:
+        if s.kind == "preprocessor":
+            steps = [catalog["preprocessor"].get(o.name).output_rank for o in s.options]
+            ranks = {r for step in steps for r in ([step] if step else ranks)}
+    for s in found:
+        if s.kind != "model_family":
+            continue
+        for o in s.options:
+            accepted = catalog["model_family"].get(o.name).input_ranks
+            if accepted is not None and not ranks & set(accepted):
+                problems.add((s.field, o.name), rank_problem(o.name, accepted, min(ranks)))
 
 
 def sampler_or_pruner(problems: Problems, what: str, raw: Any) -> SamplerSpec:

@@ -6,16 +6,20 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import keras
+import numpy as np
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
+from automl.data import load_splits
 from automl.errors import AutoMLError, ExportError, StudyError
 from automl.export import export_model
 from automl.export._source import choose_trial
-from automl.spec import load_spec
+from automl.spec import load_spec, open_space
 from automl.storage import checkpoint_path, open_study
+from automl.trial import predict_output
 
 
 def test_trial_option_exports_that_trial(space: Path, tmp_path: Path) -> None:
@@ -29,7 +33,9 @@ def test_trial_option_exports_that_trial(space: Path, tmp_path: Path) -> None:
     assert set(card["formats"]) == {"keras"}
 
 
-def test_retrain_improves_or_matches_the_tuned_weights(space: Path, tmp_path: Path) -> None:
+def test_retrain_trains_on_train_and_validation_and_scores_the_test_split(
+    space: Path, tmp_path: Path
+) -> None:
     tuned = json.loads((export_model(str(space), tmp_path / "tuned") / "model.json").read_text())
     out = export_model(str(space), tmp_path / "retrained", retrain=True, formats="onnx")
     card = json.loads((out / "model.json").read_text())
@@ -39,7 +45,13 @@ def test_retrain_improves_or_matches_the_tuned_weights(space: Path, tmp_path: Pa
     )
     assert card["retrained"]["epochs"] == tuned["best_epoch"]
     assert card["validation_score"] == tuned["validation_score"]  # the tuned trial's own score
-    assert card["test_score"] >= tuned["test_score"]
+    # the test score is the retrained model's accuracy on the test split (no method promises
+    # that retraining beats the tuned weights, so only the score's own correctness is checked)
+    spec, catalog = open_space(str(space))
+    splits = load_splits(spec, catalog)
+    model = keras.saving.load_model(out / "model.keras")
+    labels = predict_output(model, splits.x_test, splits.task).argmax(axis=1)
+    assert card["test_score"] == pytest.approx(float(np.mean(labels == splits.y_test)))
     assert card["formats"]["onnx"]["max_abs_diff"] <= 1e-4
 
 
