@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from automl.leaderboard import TuneResult
+from automl.result import TuneResult
 from automl.study import tune
 
 
