@@ -9,7 +9,6 @@ Anything else is a bug: one line that says so and how to see the traceback (`--d
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import json
 import os
@@ -117,7 +116,9 @@ def _json_error(exc: BaseException, message: str, status: int) -> dict[str, Any]
     """The error of a `--json` command: its type, message, exit status and (spec) problems."""
     error: dict[str, Any] = {"type": type(exc).__name__, "message": message, "exit_code": status}
     if isinstance(exc, SpecError):
-        error["problems"] = [dataclasses.asdict(p) for p in exc.problems]
+        error["problems"] = [
+            {"path": p.path, "line": p.line, "message": p.message} for p in exc.problems
+        ]
     return error
 
 

@@ -153,8 +153,12 @@ def test_validate_json_and_quiet(capsys: pytest.CaptureFixture[str], write_space
         "study": "cli",
         "metric": "f1_macro",
         "direction": "maximize",
+        "metrics": ["f1_macro"],
+        "directions": ["maximize"],
         "slots": 4,  # model, activation, loss, optimizer
         "searched": 2,  # model.mlp.units, optimizer.adam.learning_rate (its default range)
+        "rows": 150,  # validate loads the data (iris) and checks it
+        "task": "multiclass",
         "problems": [],
     }
     for argv in (["-q", "validate", str(path)], ["validate", str(path), "--quiet"]):
@@ -194,7 +198,7 @@ import json, sys
 from automl.cli import main
 for argv in (["validate", sys.argv[1]], ["space", sys.argv[1], "--json"], ["plugins", "--json"]):
     assert main(argv) == 0, argv
-heavy = {m.split(".")[0] for m in sys.modules} & {"keras", "tensorflow", "sklearn", "torch", "jax"}
+heavy = {m.split(".")[0] for m in sys.modules} & {"keras", "tensorflow", "torch", "jax"}
 print(json.dumps(sorted(heavy)), file=sys.stderr)
 """
 
