@@ -51,28 +51,35 @@ class Command:
 def _validate_arguments(p: argparse.ArgumentParser) -> None:
     add_space(p, storage=False)
     add_json(p)
+    p.add_argument(
+        "--no-data",
+        action="store_true",
+        help="check the file and the plugins only, without loading the data (fast)",
+    )
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from automl.data import load_partition
-
     spec, catalog = open_args(args)
-    partition = load_partition(spec, catalog)  # the data checks run at validate time too
+    rows, task = None, spec.data.task
+    if not args.no_data:  # the data checks run at validate time too
+        from automl.data import load_partition
+
+        partition = load_partition(spec, catalog)
+        rows, task = len(partition.y) + len(partition.test.y_test), partition.task
     searched = sum(1 for row in space_rows(spec) if row["searched"])
-    rows = len(partition.y) + len(partition.test.y_test)
     if args.json:
         study: dict[str, Any] = {"study": spec.study.name, "metric": spec.study.metric}
         study.update(direction=spec.study.direction, metrics=list(spec.study.metrics))
         study.update(directions=list(spec.study.directions), slots=len(spec.slots))
         print(json.dumps({"space": args.space, "valid": True, **study, "rows": rows,
-                          "task": partition.task, "searched": searched, "problems": []},
+                          "task": task, "searched": searched, "problems": []},
                          indent=2))  # fmt: skip
         return 0
+    data = f"{rows} rows ({task})" if rows is not None else f"data not loaded ({task or '?'})"
     say(
         args,
         f"{args.space}: OK (study {spec.study.name!r}, {spec.study.describe_metrics()}, "
-        f"{rows} rows ({partition.task}), {len(spec.slots)} slots, {searched} searched "
-        "parameters)",
+        f"{data}, {len(spec.slots)} slots, {searched} searched parameters)",
     )
     return 0
 

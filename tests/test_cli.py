@@ -196,9 +196,13 @@ def test_verbose_errors_show_the_traceback(capsys: pytest.CaptureFixture[str], w
 LIGHT = """
 import json, sys
 from automl.cli import main
-for argv in (["validate", sys.argv[1]], ["space", sys.argv[1], "--json"], ["plugins", "--json"]):
+checks = (["validate", sys.argv[1], "--no-data"], ["space", sys.argv[1], "--json"])
+checks += (["plugins", "--json"],)
+for argv in checks:
     assert main(argv) == 0, argv
-heavy = {m.split(".")[0] for m in sys.modules} & {"keras", "tensorflow", "torch", "jax"}
+heavy = {m.split(".")[0] for m in sys.modules} & {"keras", "tensorflow", "sklearn", "torch", "jax"}
+assert main(["validate", sys.argv[1]]) == 0  # with the data: its loader, not a DL framework
+heavy |= {m.split(".")[0] for m in sys.modules} & {"keras", "tensorflow", "torch", "jax"}
 print(json.dumps(sorted(heavy)), file=sys.stderr)
 """
 
