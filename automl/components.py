@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # keras is imported lazily: `automl validate` should not pay 
 
     from automl.data import Dataset
 
-ParamType = Literal["int", "float", "categorical", "bool", "str"]
+ParamType = Literal["int", "float", "categorical", "bool", "str", "list"]
 TASKS = ("binary", "multiclass", "regression")
 CLASSIFICATION = ("binary", "multiclass")
 
@@ -37,7 +37,8 @@ class Param:
 
     Args:
         name: the key used in YAML and in `build(..., **params)`.
-        type: one of "int", "float", "categorical", "bool", "str".
+        type: one of "int", "float", "categorical", "bool", "str", "list" (a fixed list of
+            strings, e.g. column names: never searched).
         default: the value used when the parameter is fixed and not given.
         help: one line for `automl space` and `automl plugins`.
         low, high, log, step: the default numeric search range. Defaults to `None` (not searched).
@@ -80,6 +81,10 @@ class Param:
         """Return why `value` is not acceptable for this parameter, or None when it is."""
         if self.type == "bool":
             return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+        if self.type == "list":
+            if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+                return None
+            return f"expected a list of names, got {value!r}"
         if self.type == "int":
             if isinstance(value, bool) or not isinstance(value, int | np.integer):
                 return f"expected an integer, got {value!r}"
@@ -122,6 +127,11 @@ def choice_param(name: str, default: Any, help: str, choices: Sequence[Any] | No
 def str_param(name: str, default: str, help: str, allowed: Sequence[str] | None = None) -> Param:
     """Declare a fixed string parameter; `allowed` lists the accepted values."""
     return Param(name, "str", default, help, choices=tuple(allowed) if allowed else None)
+
+
+def list_param(name: str, help: str) -> Param:
+    """Declare a fixed list of strings (e.g. column names), empty by default; never searched."""
+    return Param(name, "list", [], help)
 
 
 def bool_param(name: str, default: bool, help: str) -> Param:
@@ -172,11 +182,19 @@ class BaseDataSource(Component):
         """The task these params give, when known without loading (for `automl validate`)."""
         return None
 
+    def text_columns(self, **params: Any) -> tuple[str, ...]:
+        """The input columns that hold free text, when known without loading: `automl validate`
+        then asks for a preprocessor that `accepts_text`. Defaults to none."""
+        return ()
+
 
 class BasePreprocessor(Component):
     """Fitted on the training split only; becomes a Keras layer inside the model."""
 
     kind = "preprocessor"
+    #: True when it takes raw text (string columns of free text) and turns it into numbers (token
+    #: ids or term vectors); a data source with text columns needs one. Defaults to `False`.
+    accepts_text: ClassVar[bool] = False
 
     @abstractmethod
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
@@ -194,6 +212,9 @@ class BuildContext:
     make_activation: Callable[[], keras.layers.Layer]
     make_kernel_regularizer: Callable[[], Any]
     make_regularizer_layers: Callable[[], list[keras.layers.Layer]] = field(default=list)
+    #: with token ids as inputs (integers, 0 = padding): how many distinct ids there are (the
+    #: `input_dim` of an `Embedding`); `None` for other inputs
+    vocabulary_size: int | None = None
 
     def activate(self, x: Any) -> Any:
         """Apply a fresh layer of the chosen activation."""
@@ -217,6 +238,10 @@ class BaseModelFamily(Component):
     """
 
     kind = "model_family"
+    #: True when it takes token ids (integers of shape (sequence_length,), 0 = padding, from a
+    #: text preprocessor; `ctx.vocabulary_size` is set), False for numeric features. Defaults to
+    #: `False`.
+    takes_tokens: ClassVar[bool] = False
 
     def check_input(self, input_shape: tuple[int, ...]) -> str | None:
         """Return why this family cannot take inputs of `input_shape` (no batch axis), or None."""

@@ -217,7 +217,7 @@ def _columns_by_name(
     """For each recorded column name, its index in `header`; the target column may be present."""
     header = [h.strip() for h in header]
     missing = [n for n in names if n not in header]
-    ignored = {schema.get("target"), schema.get("target_column")} - {None}
+    ignored = {schema.get("target"), schema.get("target_column"), *schema.get("ignored", [])}
     extra = [h for h in header if h not in names and h not in ignored]
     if missing or extra:
         parts = [f"missing columns {missing}"] if missing else []

@@ -16,11 +16,19 @@ from typing import Any
 import numpy as np
 
 from automl import hookimpl
-from automl.components import BaseDataSource, bool_param, float_param, int_param, str_param
+from automl.components import (
+    BaseDataSource,
+    bool_param,
+    float_param,
+    int_param,
+    list_param,
+    str_param,
+)
 from automl.data import Dataset, infer_task
 from automl.errors import AutoMLError
 from automl.registry import closest
 from automl_plugins.preprocessors import MISSING_MARKERS
+from automl_plugins.text import free_text, require_tensorflow, text_column_names, text_features
 
 SKLEARN_SETS = {
     "digits": "multiclass",
@@ -157,12 +165,18 @@ class CsvSource(BaseDataSource):
     name = "csv"
     help = (
         "A CSV file with a header; `target` names the label column. Numeric columns become "
-        "numbers (missing -> NaN); with any text column, rows stay text for impute/one_hot."
+        "numbers (missing -> NaN); with any text column, rows stay text for impute/one_hot; "
+        "`text` columns (free text) stay raw strings for a text preprocessor."
     )
     params = (
         str_param("path", "", "The CSV file (relative to the YAML file)."),
         str_param("target", "", "The target column. Defaults to the last column."),
         str_param("delimiter", ",", "Field separator."),
+        list_param(
+            "text",
+            "Columns of free text (reviews, messages) for a text preprocessor; when given, "
+            "they are the only features.",
+        ),
     )
 
     def _read(self, params: dict[str, Any]) -> tuple[list[str], list[list[str]], Path]:
@@ -219,10 +233,31 @@ class CsvSource(BaseDataSource):
         header, rows, path = self._read(params)
         return infer_task(self._targets(rows, self._target_index(header, params, path), path))
 
+    def text_columns(self, **params: Any) -> tuple[str, ...]:
+        header, rows, path = self._read(params)
+        t = self._target_index(header, params, path)
+        names = text_column_names(header, params.get("text"), t, path)
+        if not names:
+            self._tabular(header, rows, t, path)  # refuses free text that was not declared
+        return tuple(names)
+
     def load(self, **params: Any) -> Dataset:
         header, rows, path = self._read(params)
         t = self._target_index(header, params, path)
         y = self._targets(rows, t, path)
+        text = text_column_names(header, params.get("text"), t, path)
+        if text:
+            x, names, schema = text_features(header, rows, t, text, self._clean)
+        else:
+            x, names, schema = self._tabular(header, rows, t, path)
+        if x.dtype == object:
+            require_tensorflow(f"{path}: text columns")
+        return Dataset(x=x, y=y, name=f"csv:{path.name}", feature_names=names, schema=schema)
+
+    def _tabular(
+        self, header: list[str], rows: list[list[str]], t: int, path: Path
+    ) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+        """Numeric and categorical columns; a column that looks like free text is refused."""
         names = [h for i, h in enumerate(header) if i != t]
         cells = np.asarray(
             [[self._clean(r[i]) for i in range(len(header)) if i != t] for r in rows], dtype=str
@@ -235,6 +270,14 @@ class CsvSource(BaseDataSource):
                 kind = "numeric"
             except ValueError:
                 kind = "categorical"
+            why = free_text(col) if kind == "categorical" else None
+            if why:
+                raise AutoMLError(
+                    f"{path}: column {name!r} looks like free text ({why}); one-hot encoding "
+                    f"would make each sentence its own category. Declare it as text (csv: "
+                    f"{{..., text: [{name}]}}) and add a text preprocessor (preprocessors: "
+                    "[text_vectorization])"
+                )
             numeric.append(kind == "numeric")
             columns.append({"name": name, "kind": kind, "missing": int((col == "").sum())})
         if all(numeric):
@@ -244,7 +287,7 @@ class CsvSource(BaseDataSource):
             x = cells.astype(object)
             layout = "string matrix (rows, columns) of the raw cells; missing values as ''"
         schema = {"format": "csv", "columns": columns, "target": header[t], "input": layout}
-        return Dataset(x=x, y=y, name=f"csv:{path.name}", feature_names=names, schema=schema)
+        return x, names, schema
 
 
 class NpzSource(BaseDataSource):

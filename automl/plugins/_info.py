@@ -21,6 +21,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "automl_plugins.regularizers",
     "automl_plugins.optimizers",
     "automl_plugins.metrics",
+    "automl_plugins.text",
+    "automl_plugins.text_models",
 )
 
 BUILT_IN, ENTRY_POINT, LOCAL = "built-in", "entry point", "local"

@@ -96,10 +96,14 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
     data_section = _data_section(problems, data)
     training = validate_section(problems, TrainingModel, data.get("training"), ("training",))
     source, task = None, None
+    text_columns: tuple[str, ...] = ()
     if data_section is not None:
-        source, task = _resolve.data_source(problems, catalog, data_section, raw.base_dir)
+        source, task, text_columns = _resolve.data_source(
+            problems, catalog, data_section, raw.base_dir
+        )
     pending = data_section is None or (task is None and bool(problems))
     slots = _resolve.slots(problems, catalog, data, task, pending)
+    _resolve.check_text_inputs(problems, catalog, text_columns, slots)
     metrics, directions = _resolve.metrics(problems, catalog, data.get("study"), task, pending)
     if task is not None:
         _resolve.check_task_fit(problems, catalog, task, metrics, slots)

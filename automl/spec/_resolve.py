@@ -101,30 +101,65 @@ def slot(
 
 def data_source(
     problems: Problems, catalog: Catalog, data: DataModel, base_dir: Path
-) -> tuple[Option | None, str | None]:
-    """The data source option (relative paths made relative to the file) and the task it gives."""
+) -> tuple[Option | None, str | None, tuple[str, ...]]:
+    """The data source option (relative paths made relative to the file), the task it gives and
+    its text columns (free text, which needs a text preprocessor)."""
     raw = {data.source: {}} if isinstance(data.source, str) else data.source
     if len(raw) != 1:
         problems.add(("data", "source"), f"expected exactly one data source, got {list(raw)}")
-        return None, data.task
+        return None, data.task, ()
     ((name, params),) = raw.items()
     path: YamlPath = ("data", "source", name)
     source = option(problems, catalog, "data_source", path, name, params)
     if source is None:
-        return None, data.task
+        return None, data.task, ()
     for key, value in source.params.items():
         if is_searched(value):
             problems.add((*path, key), "data source parameters cannot be searched")
     relative = source.params.get("path")
     if isinstance(relative, str) and relative and not Path(relative).is_absolute():
         source = Option(name, {**source.params, "path": str(base_dir / relative)}, source.plugin)
-    task = data.task
-    if task is None and not problems:
-        try:
-            task = catalog["data_source"].get(name).task(**source.params)
-        except AutoMLError as exc:  # the source's own message: missing file, target column...
+    task, text = data.task, ()
+    if not problems:
+        component = catalog["data_source"].get(name)
+        try:  # the source's own message: missing file, target column, undeclared free text...
+            task = task or component.task(**source.params)
+            text = tuple(component.text_columns(**source.params))
+        except AutoMLError as exc:
             problems.add(path, str(exc))
-    return source, task
+    return source, task, text
+
+
+def check_text_inputs(
+    problems: Problems, catalog: Catalog, text_columns: tuple[str, ...], found: list[Slot]
+) -> None:
+    """Text columns need a preprocessor that accepts text; token families need one too."""
+    preprocessors = catalog["preprocessor"]
+    text_steps = [
+        s for s in found if s.kind == "preprocessor"
+        and all(preprocessors.get(o.name).accepts_text for o in s.options)
+    ]  # fmt: skip
+    if text_steps:
+        return
+    names = [p.name for p in preprocessors if p.accepts_text]
+    available = ", ".join(names) or "none registered"
+    if text_columns:
+        example = f", e.g. preprocessors: [{names[0]}]" if names else ""
+        problems.add(
+            ("preprocessors",),
+            f"the data has text columns ({', '.join(text_columns)}), which need a text "
+            f"preprocessor to become numbers: add one to `preprocessors` (available: "
+            f"{available}){example}",
+        )
+        return
+    for s in found:
+        for o in s.options:
+            if s.kind == "model_family" and catalog["model_family"].get(o.name).takes_tokens:
+                problems.add(
+                    ("model", o.name),
+                    f"model family {o.name!r} takes token ids from a text preprocessor; add one "
+                    f"to `preprocessors` (available: {available})",
+                )
 
 
 def slots(
