@@ -28,7 +28,12 @@ from automl.data import Dataset, infer_task
 from automl.errors import AutoMLError
 from automl.registry import closest
 from automl_plugins.preprocessors import MISSING_MARKERS
-from automl_plugins.text import free_text, require_tensorflow, text_column_names, text_features
+from automl_plugins.text import (
+    free_text,
+    string_tensor_problem,
+    text_column_names,
+    text_features,
+)
 
 SKLEARN_SETS = {
     "digits": "multiclass",
@@ -250,8 +255,9 @@ class CsvSource(BaseDataSource):
             x, names, schema = text_features(header, rows, t, text, self._clean)
         else:
             x, names, schema = self._tabular(header, rows, t, path)
-        if x.dtype == object:
-            require_tensorflow(f"{path}: text columns")
+        problem = string_tensor_problem(str(path)) if x.dtype == object else None
+        if problem:
+            raise AutoMLError(problem)
         return Dataset(x=x, y=y, name=f"csv:{path.name}", feature_names=names, schema=schema)
 
     def _tabular(

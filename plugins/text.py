@@ -41,17 +41,18 @@ FREE_TEXT_WORDS = 3
 FREE_TEXT_DISTINCT = 0.5
 
 
-def require_tensorflow(what: str) -> None:
-    """Refuse clearly when Keras runs on a backend without string tensors (JAX, PyTorch)."""
+def string_tensor_problem(what: str) -> str | None:
+    """Why text cannot work with the Keras backend in use (JAX, PyTorch), or None (TensorFlow)."""
     import keras
 
     backend = keras.backend.backend()
-    if backend != "tensorflow":
-        raise AutoMLError(
-            f"{what} needs string tensors, which only the TensorFlow backend of Keras has. Set "
-            f"KERAS_BACKEND=tensorflow (TensorFlow is installed with automl). "
-            f"Received: backend={backend!r}"
-        )
+    if backend == "tensorflow":
+        return None
+    return (
+        f"{what}: text needs string tensors, which only the TensorFlow backend of Keras has. Set "
+        f"KERAS_BACKEND=tensorflow (TensorFlow is installed with automl). Received: "
+        f"backend={backend!r}"
+    )
 
 
 def free_text(column: np.ndarray) -> str | None:
@@ -143,7 +144,9 @@ class TextFolderSource(BaseDataSource):
         return ("text",)
 
     def load(self, **params: Any) -> Dataset:
-        require_tensorflow("the text_folder data source")
+        problem = string_tensor_problem("text_folder")
+        if problem:
+            raise AutoMLError(problem)
         import keras
 
         root, _ = self._classes(params)
@@ -210,7 +213,9 @@ class TextVectorization(BasePreprocessor):
     )
 
     def build(self, x_train: Any, **params: Any) -> Any:
-        require_tensorflow("text_vectorization")
+        problem = string_tensor_problem("text_vectorization")
+        if problem:
+            raise ValueError(problem)
         from automl_plugins.text_layers import TextVectorizer
 
         dtype = str(getattr(x_train, "dtype", ""))

@@ -187,12 +187,15 @@ class Transformer(TokenFamily):
         from automl_plugins.text_layers import PositionEmbedding
 
         dim, rate = params["embedding_dim"], params["dropout"]
-        x = self.embed(inputs, ctx, dim, mask=True)
+        # explicit masks: real tokens (not padding) are attended to and averaged
+        real = keras.ops.not_equal(inputs, 0)
+        attend = keras.ops.expand_dims(real, 1)  # (batch, 1, keys)
+        x = self.embed(inputs, ctx, dim, mask=False)
         x = PositionEmbedding(ctx.input_shape[0])(x)
         for _ in range(params["blocks"]):
             attention = keras.layers.MultiHeadAttention(
                 params["heads"], key_dim=max(1, dim // params["heads"]), dropout=rate
-            )(x, x)
+            )(x, x, attention_mask=attend)
             x = keras.layers.LayerNormalization()(keras.layers.Add()([x, attention]))
             hidden = keras.layers.Dense(
                 params["ff_units"], kernel_regularizer=ctx.kernel_regularizer()
@@ -203,7 +206,7 @@ class Transformer(TokenFamily):
                 hidden = keras.layers.Dropout(rate)(hidden)
             x = keras.layers.LayerNormalization()(keras.layers.Add()([x, hidden]))
             x = ctx.regularize(x)
-        return keras.layers.GlobalAveragePooling1D()(x)
+        return keras.layers.GlobalAveragePooling1D()(x, mask=real)
 
 
 @hookimpl

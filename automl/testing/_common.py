@@ -16,6 +16,8 @@ N_SAMPLES = 12
 N_CLASSES = 3
 #: the vocabulary size of the token ids a family that `takes_tokens` is checked with
 N_TOKENS = 20
+#: the words of the sentences a text preprocessor is checked with
+TEXT_WORDS = ("the", "a", "film", "soup", "was", "not", "good", "bad", "great", "never", "at")
 
 
 def fail(component: Component, message: str) -> ContractError:
@@ -49,7 +51,7 @@ def as_inputs(x: np.ndarray) -> Any:
 
 def text_sample(gen: np.random.Generator, rows: int = N_SAMPLES) -> np.ndarray:
     """Short random sentences as a (rows, 1) string matrix: the input of a text preprocessor."""
-    words = np.asarray("the a film soup was not good bad great never boring at all".split())
+    words = np.asarray(TEXT_WORDS)
     lengths = gen.integers(2, 8, size=rows)
     return np.asarray([[" ".join(gen.choice(words, size=n))] for n in lengths], dtype=object)
 
