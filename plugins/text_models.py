@@ -122,7 +122,7 @@ class EmbeddingCNN(TokenFamily):
 
 
 class EmbeddingRNN(TokenFamily):
-    """Embedding, then stacked LSTM or GRU layers (optionally bidirectional) over the tokens."""
+    """Embedding, then the `lstm` or `gru` family: stacked recurrent layers over the tokens."""
 
     name = "embedding_rnn"
     help = "Token embedding + LSTM or GRU layers (bidirectional option); padding is masked."
@@ -138,23 +138,15 @@ class EmbeddingRNN(TokenFamily):
     )
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
-        import keras
+        from automl_plugins.models import GRU, LSTM
 
-        if params["cell"] not in ("lstm", "gru"):
+        families = {"lstm": LSTM(), "gru": GRU()}
+        if params["cell"] not in families:
             raise ValueError(f"cell must be 'lstm' or 'gru'. Received: cell={params['cell']!r}")
-        cell = keras.layers.LSTM if params["cell"] == "lstm" else keras.layers.GRU
         x = self.embed(inputs, ctx, params["embedding_dim"], mask=True)
-        for i in range(params["layers"]):
-            layer = cell(
-                params["units"],
-                return_sequences=i < params["layers"] - 1,
-                kernel_regularizer=ctx.kernel_regularizer(),
-            )
-            x = keras.layers.Bidirectional(layer)(x) if params["bidirectional"] else layer(x)
-            x = ctx.regularize(x)
-            if params["dropout"] > 0:
-                x = keras.layers.Dropout(params["dropout"])(x)
-        return x
+        # the built-in lstm / gru family over the token vectors (a Dense over the final state)
+        stack = ("units", "layers", "bidirectional", "dropout")
+        return families[params["cell"]].build(x, ctx, **{k: params[k] for k in stack})
 
 
 class Transformer(TokenFamily):

@@ -250,8 +250,8 @@ SMALL_MODEL = {
     "gru": {"units": 4, "layers": 1, "bidirectional": True, "dropout": 0.0},
     "embedding_bag": {"embedding_dim": 8, "units": 8},
     "embedding_cnn": {"embedding_dim": 8, "filters": 8, "blocks": 2},
-    "embedding_rnn": {"embedding_dim": 8, "units": 4, "cell": "lstm", "layers": 2},
-    "transformer": {"embedding_dim": 8, "ff_units": 8, "blocks": 2},
+    "embedding_rnn": {"embedding_dim": 8, "units": 4, "cell": "gru", "bidirectional": False},
+    "transformer": {"embedding_dim": 8, "ff_units": 8, "blocks": 1},
 }
 #: a text preprocessor that outputs token ids, in front of the families that take them
 TOKENS = ("text_vectorization", {"max_tokens": 50, "sequence_length": 8, "ngrams": 2})
