@@ -17,29 +17,11 @@ import optuna
 
 from automl.components import BuildContext
 from automl.data import Splits
-from automl.errors import AutoMLError, TrialFailed
+from automl.errors import TrialFailed
+from automl.inputs import as_float_inputs, preprocess, token_problem
 from automl.plugins import Catalog
 from automl.space import TrialConfig
 from automl.spec import Spec
-
-
-def as_float_inputs(x: np.ndarray) -> np.ndarray:
-    """Numeric arrays as float32 (Keras' default); text arrays (tabular data with categorical
-    columns) as a TensorFlow string tensor, since Keras' array adapter refuses NumPy strings
-    (string tensors exist only in TensorFlow, imported lazily here)."""
-    x = np.asarray(x)
-    if x.dtype.kind in "iufb":
-        return x.astype("float32")
-    if x.dtype.kind in "OUS":
-        if keras.backend.backend() != "tensorflow":
-            raise AutoMLError(
-                "text inputs need string tensors, which only the TensorFlow backend of Keras has: "
-                f"set KERAS_BACKEND=tensorflow. Received: backend={keras.backend.backend()!r}"
-            )
-        import tensorflow as tf
-
-        return tf.constant(x.astype(str))
-    return x
 
 
 def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.Model:
@@ -47,7 +29,7 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
     inputs = keras.Input(
         shape=splits.input_shape, name="inputs", dtype=_input_dtype(splits.x_train)
     )
-    x, vocabulary_size = _preprocess(inputs, config, splits, catalog)
+    x, vocabulary_size = preprocess(inputs, config, splits, catalog)
     shape = tuple(int(d) for d in x.shape[1:])
     regularizers = [(catalog["regularizer"].get(r.name), r.params) for r in config.regularizers]
 
@@ -78,62 +60,12 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
         vocabulary_size=vocabulary_size,
     )
     with catalog.blame("model_family", config.model.name) as family:
-        problem = family.check_input(shape) or _token_problem(family, vocabulary_size, catalog)
+        problem = family.check_input(shape) or token_problem(family, vocabulary_size, catalog)
         if problem:
             raise TrialFailed(problem)
         features = family.build(x, ctx, **config.model.params)
     outputs = _head(features, splits)
     return keras.Model(inputs, outputs, name="automl_model")
-
-
-def _preprocess(
-    inputs: Any, config: TrialConfig, splits: Splits, catalog: Catalog
-) -> tuple[Any, int | None]:
-    """Fit each preprocessor on the training split (as the earlier ones left it) and apply it.
-
-    Returns the preprocessed tensor and, when it holds token ids (integers from a layer with a
-    vocabulary, as Keras' `TextVectorization` with `output_mode="int"`), the vocabulary size.
-    """
-    x: Any = inputs
-    x_fit = as_float_inputs(splits.x_train)
-    vocabulary_size = None
-    for step in config.preprocessors:
-        with catalog.blame("preprocessor", step.name) as pre:
-            layer = pre.build(x_fit, **step.params)
-            if layer is None:
-                continue
-            x = layer(x)
-            x_fit = keras.ops.convert_to_numpy(layer(x_fit, training=False))  # no augmentation
-        size = getattr(layer, "vocabulary_size", None)
-        tokens = callable(size) and "int" in str(x.dtype)
-        vocabulary_size = int(size()) if tokens else None  # type: ignore[misc]
-    if "string" in str(x.dtype):
-        raise TrialFailed(
-            "the inputs are still text after the preprocessors: add `one_hot` to `preprocessors` "
-            "to encode categorical columns, or a text preprocessor (text_vectorization) for free "
-            f"text. Received: preprocessors={[step.name for step in config.preprocessors]}"
-        )
-    return x, vocabulary_size
-
-
-def _token_problem(family: Any, vocabulary_size: int | None, catalog: Catalog) -> str | None:
-    """Why the family cannot take these inputs: token ids for a numeric family, or the reverse."""
-    takes_tokens = getattr(family, "takes_tokens", False)
-    if takes_tokens and vocabulary_size is None:
-        text = [p.name for p in catalog["preprocessor"] if p.accepts_text]
-        return (
-            f"{family.name} takes token ids: add a text preprocessor that outputs them to "
-            f"`preprocessors` (available: {', '.join(text) or 'none registered'}; "
-            "text_vectorization with output_mode int)"
-        )
-    if vocabulary_size is not None and not takes_tokens:
-        token_families = [f.name for f in catalog["model_family"] if f.takes_tokens]
-        return (
-            f"the inputs are token ids and {family.name} does not take them: use a family that "
-            f"does ({', '.join(token_families) or 'none registered'}), or one vector per row for "
-            f"{family.name} (text_vectorization with output_mode multi_hot, count or tf_idf)"
-        )
-    return None
 
 
 def class_weights(setting: Any, splits: Splits) -> dict[int, float] | None:

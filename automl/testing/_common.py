@@ -44,7 +44,7 @@ def call(model: Any, x: np.ndarray) -> np.ndarray:
 
 def as_inputs(x: np.ndarray) -> Any:
     """`x` as a trial feeds it: text (strings) as a string tensor, other arrays unchanged."""
-    from automl.trial import as_float_inputs
+    from automl.inputs import as_float_inputs
 
     return as_float_inputs(x) if np.asarray(x).dtype.kind in "OUS" else x
 
