@@ -1,6 +1,8 @@
 """The custom Keras classes of the text components: import this module before loading a text model.
 
-`automl.load` imports it for you. A plain Keras user loading an exported text model writes::
+`automl_plugins.keras_objects` imports it, and `automl.load` imports both for you. A plain Keras
+user loading an exported text model writes (`model.json` lists this module under
+`keras_imports`)::
 
     import automl_plugins.text_layers  # registers TextVectorizer and PositionEmbedding
     model = keras.saving.load_model("best/model.keras")

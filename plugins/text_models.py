@@ -37,9 +37,12 @@ class TokenFamily(BaseModelFamily):
     """What the token families share: the input check and the token embedding."""
 
     takes_tokens = True
+    #: one example is rank 1: (sequence_length,) token ids, from text_vectorization's rank-1
+    #: output (`automl validate` checks the rank; `takes_tokens` asks for the text preprocessor)
+    input_ranks = (1,)
 
     def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        if len(input_shape) != 1:
+        if len(input_shape) not in self.input_ranks:
             return (
                 f"{self.name} takes token ids of shape (sequence_length,); got inputs of shape "
                 f"{input_shape}. Add text_vectorization (output_mode int) for text columns"

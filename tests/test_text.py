@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from automl.data import Splits
-from automl.errors import AutoMLError, SpecError, TrialFailed
+from automl.errors import DataError, SpecError, TrialFailed
 from automl.space import TrialConfig
 from automl.spec import load_spec
 from automl.testing import check_component
@@ -153,7 +153,14 @@ def test_csv_text_columns_are_raw_strings_and_the_only_features(
 def test_csv_without_text_keeps_the_hash_of_older_studies(catalog: Any) -> None:
     """`text` is left out of the canonical space when empty: tabular studies resume."""
     spec = load_spec(REPO / "search_spaces" / "tabular_csv.yaml", catalog=catalog)
-    assert sorted(spec.space["data"]["source"]["csv"]) == ["delimiter", "path", "target"]
+    assert sorted(spec.space["data"]["source"]["csv"]) == [
+        "delimiter",
+        "encoding",
+        "header",
+        "path",
+        "target",
+        "validation_path",
+    ]  # no `text`
     text = load_spec(
         {"data": csv_source(text=["review"]), "model": "mlp", **VECTORS}, catalog=catalog
     )
@@ -162,9 +169,9 @@ def test_csv_without_text_keeps_the_hash_of_older_studies(catalog: Any) -> None:
 
 def test_csv_text_column_errors(catalog: Any) -> None:
     csv = catalog["data_source"].get("csv")
-    with pytest.raises(AutoMLError, match=r"no text column 'reveiw'; did you mean 'review'\?"):
+    with pytest.raises(DataError, match=r"no text column 'reveiw'; did you mean 'review'\?"):
         csv.load(path=str(SENTIMENT), text=["reveiw"])
-    with pytest.raises(AutoMLError, match=r"the target column 'sentiment' cannot also be a text"):
+    with pytest.raises(DataError, match=r"the target column 'sentiment' cannot also be a text"):
         csv.load(path=str(SENTIMENT), target="sentiment", text=["sentiment"])
 
 
@@ -242,13 +249,17 @@ def test_text_folder_reads_one_example_per_txt_file(catalog: Any, tmp_path: Path
 
 def test_text_folder_errors(catalog: Any, tmp_path: Path) -> None:
     folder = catalog["data_source"].get("text_folder")
-    with pytest.raises(AutoMLError, match=r"expected one subfolder per class \(at least 2\)"):
+    with pytest.raises(
+        DataError, match=r"expected one subfolder of \.txt files per class \(at least 2\)"
+    ):
         folder.task(path=str(write_folder(tmp_path / "one", {"neg": ["x"]})))
     root = write_folder(tmp_path / "two", {"neg": ["x"], "pos": []})
-    with pytest.raises(AutoMLError, match=r"pos: no \.txt files \(each class needs some\)"):
+    with pytest.raises(DataError, match=r"pos: no \.txt files \(each class needs some\)"):
         folder.load(path=str(root))
-    with pytest.raises(AutoMLError, match=r"text_folder needs `path`, a folder"):
+    with pytest.raises(DataError, match=r"text_folder folder not found: .*missing \(relative"):
         folder.load(path=str(tmp_path / "missing"))
+    with pytest.raises(DataError, match=r"the text_folder data source expected a folder, got a"):
+        folder.task(path=str(SENTIMENT))
 
 
 # ----------------------------------------------------------------------------- other backends

@@ -17,6 +17,7 @@ import pytest
 
 from automl.components import KINDS, TASKS, Param
 from automl.data import Splits
+from automl.errors import AutoMLError, SpecError
 from automl.plugins import load_catalog
 from automl.space import TrialConfig
 from automl.spec import SLOT_KINDS, load_spec
@@ -131,12 +132,30 @@ def test_the_catalogue_is_complete() -> None:
 
 
 def test_every_default_space_validates(write_space: Any) -> None:
-    """Naming every component with {} (its default ranges) gives a valid spec."""
+    """Naming every component with {} (its default ranges) gives a valid spec (the model
+    families: every one that takes tabular rows; the others, token families included, are
+    refused, each named)."""
+    families = CATALOG["model_family"]
+    # the families that take token ids need text: tests/test_text.py validates them
+    tabular = [
+        n
+        for n in families.names()
+        if families.get(n).input_ranks in (None, (1,)) and not families.get(n).takes_tokens
+    ]
+    other = sorted(set(families.names()) - set(tabular))
+    with pytest.raises(SpecError) as refused:
+        load_spec(
+            {
+                "data": {"source": {"sklearn": {"name": "iris"}}},
+                "model": {name: {} for name in other},
+            },
+            catalog=CATALOG,
+        )
+    assert sorted(p.path for p in refused.value.problems) == [f"model.{n}" for n in other]
     data = {
         "data": {"source": {"sklearn": {"name": "breast_cancer"}}},
         "preprocessors": [{name: {}} for name in ("impute", "standardize", "pca")],
-        # the families that take token ids need text: tests/test_text_models.py validates them
-        "model": {f.name: {} for f in CATALOG["model_family"] if not f.takes_tokens},
+        "model": {name: {} for name in tabular},
         "activation": {name: {} for name in CATALOG["activation"].names()},
         "loss": {"crossentropy": {}, "focal": {}},
         "regularizers": [{name: {} for name in CATALOG["regularizer"].names()}],
@@ -274,10 +293,17 @@ def test_model_family(family: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("family", every("model_family"))
 def test_model_family_checks_its_input_shape(family: Any) -> None:
-    assert family.check_input(SHAPE_FOR.get(family.name, (5,))) is None
+    shape = SHAPE_FOR.get(family.name, (5,))
+    assert family.check_input(shape) is None
+    # the ranks it declares (what `automl validate` checks) are the ranks it takes
+    assert family.input_ranks is None or len(shape) in family.input_ranks
     if family.name in SHAPE_FOR:  # image and sequence families reject tabular inputs
+        assert family.input_ranks is not None
+        assert 1 not in family.input_ranks
         problem = family.check_input((5,))
-        assert problem and family.name in problem and "(5,)" in problem
+        assert problem is not None
+        assert family.name in problem
+        assert "got inputs of shape (5,) (tabular rows)" in problem
 
 
 def test_cnn_on_tabular_data_fails_the_trial_clearly(tmp_path: Path) -> None:
@@ -391,7 +417,7 @@ def test_regularizers_combine(tmp_path: Path) -> None:
 def test_data_source_declares_task_or_none(source: Any) -> None:
     """task() is cheap and never raises for its defaults when no file is involved."""
     if any(p.name == "path" for p in source.params):
-        with pytest.raises(Exception, match="path"):
+        with pytest.raises(AutoMLError, match=r"needs `path`"):
             source.task(**source.defaults())
     else:
         assert source.task(**source.defaults()) in TASKS
