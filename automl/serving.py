@@ -181,6 +181,7 @@ def _columns_by_name(
         schema.get("target"),
         schema.get("target_column"),
         *schema.get("dropped_columns", ()),
+        *schema.get("ignored", ()),  # the columns a text source does not use
     }
     extra = [h for h in header if h not in names and h not in ignored]
     if missing or extra:

@@ -18,24 +18,11 @@ import optuna
 from automl.components import BuildContext, maximizes
 from automl.data import Splits
 from automl.errors import TrialFailed
+from automl.inputs import as_float_inputs, preprocess, token_problem
 from automl.measures import MEASURE_ROWS, epoch_metric, measured_metrics, metric_values
 from automl.plugins import Catalog
 from automl.space import TrialConfig
 from automl.spec import Spec
-
-
-def as_float_inputs(x: np.ndarray) -> np.ndarray:
-    """Numeric arrays as float32 (Keras' default); text arrays (tabular data with categorical
-    columns) as a TensorFlow string tensor, since Keras' array adapter refuses NumPy strings
-    (string tensors exist only in TensorFlow, imported lazily here)."""
-    x = np.asarray(x)
-    if x.dtype.kind in "iufb":
-        return x.astype("float32")
-    if x.dtype.kind in "OUS":
-        import tensorflow as tf
-
-        return tf.constant(x.astype(str))
-    return x
 
 
 def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.Model:
@@ -43,24 +30,8 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
     inputs = keras.Input(
         shape=splits.input_shape, name="inputs", dtype=_input_dtype(splits.x_train)
     )
-    x: Any = inputs
-    x_fit = as_float_inputs(splits.x_train)
-    for step in config.preprocessors:
-        with catalog.blame("preprocessor", step.name) as pre:
-            layer = pre.build(x_fit, **step.params)
-            if layer is None:
-                continue
-            x = layer(x)
-            x_fit = keras.ops.convert_to_numpy(layer(x_fit, training=False))  # no augmentation
+    x, vocabulary_size = preprocess(inputs, config, splits, catalog)
     shape = tuple(int(d) for d in x.shape[1:])
-    if "string" in str(x.dtype):
-        raise TrialFailed(
-            "the inputs are still text after the preprocessors (categorical columns); "
-            "add `one_hot` "
-            "to `preprocessors` to encode them. "
-            f"Received: preprocessors={[step.name for step in config.preprocessors]}"
-        )
-
     regularizers = [(catalog["regularizer"].get(r.name), r.params) for r in config.regularizers]
 
     def kernel_regularizer() -> Any:
@@ -87,9 +58,10 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
         make_activation=lambda: activation.build(**config.activation.params),
         make_kernel_regularizer=kernel_regularizer,
         make_regularizer_layers=regularizer_layers,
+        vocabulary_size=vocabulary_size,
     )
     with catalog.blame("model_family", config.model.name) as family:
-        problem = family.check_input(shape)
+        problem = family.check_input(shape) or token_problem(family, vocabulary_size, catalog)
         if problem:
             raise TrialFailed(problem)
         features = family.build(x, ctx, **config.model.params)

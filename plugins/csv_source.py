@@ -5,6 +5,11 @@ one paragraph naming the file (and the line or the columns): a folder instead of
 text encoding (the `encoding` option), a first line that is data rather than a header (the
 `header` option), rows of different lengths, a missing target. Columns whose every cell is
 missing are dropped with a warning naming them.
+
+Columns of free text (reviews, messages) are declared with `text: [review]`: they are then the
+only features, kept as raw strings for a text preprocessor (`text_vectorization`). An undeclared
+column that looks like free text is refused, since one-hot encoding it would make each sentence
+its own category.
 """
 
 from __future__ import annotations
@@ -18,11 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from automl.components import BaseDataSource, bool_param, str_param
+from automl.components import BaseDataSource, bool_param, list_param, str_param
 from automl.data import Dataset, infer_task
-from automl.errors import DataError
+from automl.errors import AutoMLError, DataError
 from automl.registry import did_you_mean
 from automl_plugins.preprocessors import MISSING_MARKERS
+from automl_plugins.text import string_tensor_problem
+
+#: a string column looks like free text (not categories) when most rows are distinct and the
+#: typical cell has at least this many words
+FREE_TEXT_WORDS = 3
+FREE_TEXT_DISTINCT = 0.5
 
 
 def data_file(path: Any, source: str, folder: bool = False) -> Path:
@@ -91,7 +102,8 @@ class CsvSource(BaseDataSource):
     name = "csv"
     help = (
         "A CSV file; `target` names the label column. Numeric columns become "
-        "numbers (missing -> NaN); with any text column, rows stay text for impute/one_hot."
+        "numbers (missing -> NaN); with any text column, rows stay text for impute/one_hot; "
+        "`text` columns (free text) stay raw strings for a text preprocessor."
     )
     params = (
         str_param("path", "", "The CSV file (relative to the YAML file)."),
@@ -108,6 +120,11 @@ class CsvSource(BaseDataSource):
             "validation_path",
             "",
             "A second CSV with the same header: the fixed validation split (no random one).",
+        ),
+        list_param(
+            "text",
+            "Columns of free text (reviews, messages) for a text preprocessor; when given, "
+            "they are the only features.",
         ),
     )
 
@@ -165,7 +182,19 @@ class CsvSource(BaseDataSource):
         return rows
 
     def rank(self, **params: Any) -> int | None:
-        return 1  # one row of columns per example
+        return 1  # one row of columns per example (text columns: one string per column)
+
+    def text_columns(self, **params: Any) -> tuple[str, ...]:
+        header, rows, path = self._read(params)
+        rows = rows + self._validation_rows(header, params)
+        t = self._target_index(header, params, path)
+        names = text_column_names(header, params.get("text"), t, path)
+        if not names:  # refuse free text that was not declared
+            others = [i for i in range(len(header)) if i != t]
+            cells = np.asarray([[clean(r[i]) for i in others] for r in rows], dtype=str)
+            numeric = numeric_columns(cells.tolist(), len(others))
+            _refuse_free_text(path, [header[i] for i in others], cells, numeric)
+        return tuple(names)
 
     def load(self, **params: Any) -> Dataset:
         header, rows, path = self._read(params)
@@ -173,24 +202,14 @@ class CsvSource(BaseDataSource):
         rows = rows + validation  # the fixed validation rows go last, and are marked
         t = self._target_index(header, params, path)
         y = self._targets(rows, t, path)
-        kept = _drop_empty_columns(path, header, rows, t)
-        names = [header[i] for i in kept]
-        cells = np.asarray([[clean(r[i]) for i in kept] for r in rows], dtype=str)
-        numeric = numeric_columns(cells.tolist(), len(kept)) if kept else []
-        columns = [
-            {"name": n, "kind": "numeric" if num else "categorical", "missing": int(miss)}
-            for n, num, miss in zip(names, numeric, (cells == "").sum(axis=0), strict=True)
-        ]
-        if all(numeric):
-            x: np.ndarray = np.where(cells == "", "nan", cells).astype("float32")
-            layout = "float32 matrix (rows, columns); missing values as NaN"
+        text = text_column_names(header, params.get("text"), t, path)
+        if text:
+            x, names, schema = text_features(path, header, rows, t, text)
         else:
-            x = cells.astype(object)
-            layout = "string matrix (rows, columns) of the raw cells; missing values as ''"
-        schema = {"format": "csv", "columns": columns, "target": header[t], "input": layout}
-        dropped = [h for i, h in enumerate(header) if i != t and i not in kept]
-        if dropped:
-            schema["dropped_columns"] = dropped
+            x, names, schema = _tabular(path, header, rows, t)
+        problem = string_tensor_problem(str(path)) if x.dtype == object else None
+        if problem:
+            raise AutoMLError(problem)  # a setting (the Keras backend), not the data
         validation_rows = np.arange(len(rows) - n_val, len(rows)) if n_val else None
         return Dataset(
             x=x,
@@ -200,6 +219,98 @@ class CsvSource(BaseDataSource):
             schema=schema,
             validation_rows=validation_rows,
         )
+
+
+def _tabular(
+    path: Path, header: list[str], rows: list[list[str]], t: int
+) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """Numeric and categorical columns (empty ones dropped); free text is refused."""
+    kept = _drop_empty_columns(path, header, rows, t)
+    names = [header[i] for i in kept]
+    cells = np.asarray([[clean(r[i]) for i in kept] for r in rows], dtype=str)
+    numeric = numeric_columns(cells.tolist(), len(kept)) if kept else []
+    _refuse_free_text(path, names, cells, numeric)
+    columns = [
+        {"name": n, "kind": "numeric" if num else "categorical", "missing": int(miss)}
+        for n, num, miss in zip(names, numeric, (cells == "").sum(axis=0), strict=True)
+    ]
+    if all(numeric):
+        x: np.ndarray = np.where(cells == "", "nan", cells).astype("float32")
+        layout = "float32 matrix (rows, columns); missing values as NaN"
+    else:
+        x = cells.astype(object)
+        layout = "string matrix (rows, columns) of the raw cells; missing values as ''"
+    schema = {"format": "csv", "columns": columns, "target": header[t], "input": layout}
+    dropped = [h for i, h in enumerate(header) if i != t and i not in kept]
+    if dropped:
+        schema["dropped_columns"] = dropped
+    return x, names, schema
+
+
+def free_text(column: np.ndarray) -> str | None:
+    """Why a string column looks like free text rather than categories, or None when it does not.
+
+    One-hot encoding such a column makes every sentence its own category, which learns nothing.
+    """
+    cells = [str(c) for c in column if str(c) != ""]
+    if len(cells) < 10:
+        return None
+    distinct = len(set(cells)) / len(cells)
+    words = float(np.median([len(c.split()) for c in cells]))
+    if distinct < FREE_TEXT_DISTINCT or words < FREE_TEXT_WORDS:
+        return None
+    return f"{len(set(cells))} distinct values in {len(cells)} rows, {words:g} words per cell"
+
+
+def _refuse_free_text(path: Path, names: list[str], cells: np.ndarray, numeric: list[bool]) -> None:
+    """A `DataError` for the first non-numeric column that looks like free text."""
+    for j, name in enumerate(names):
+        why = None if numeric[j] else free_text(cells[:, j])
+        if why:
+            raise DataError(
+                f"{path}: column {name!r} looks like free text ({why}); one-hot encoding "
+                f"would make each sentence its own category. Declare it as text (csv: "
+                f"{{..., text: [{name}]}}) and add a text preprocessor (preprocessors: "
+                "[text_vectorization])"
+            )
+
+
+def text_column_names(header: list[str], text: Any, target: int, path: Path) -> list[str]:
+    """The `text` columns a csv source declares, checked against its header."""
+    names = list(text or [])
+    for name in names:
+        if name not in header:
+            raise DataError(
+                f"{path}: no text column {name!r}{did_you_mean(name, header)} "
+                f"Columns: {', '.join(header)}"
+            )
+        if name == header[target]:
+            raise DataError(f"{path}: the target column {name!r} cannot also be a text column")
+    return names
+
+
+def text_features(
+    path: Path, header: list[str], rows: list[list[str]], target: int, text: list[str]
+) -> tuple[np.ndarray, list[str], dict[str, Any]]:
+    """The declared text columns as raw strings (missing cells ''); the others are not used."""
+    index = [header.index(name) for name in text]
+    x = np.asarray([[clean(r[i]) for i in index] for r in rows], dtype=object)
+    missing = (x == "").sum(axis=0)
+    if (missing == len(x)).all():
+        raise DataError(f"{path}: every text column is empty (every cell missing): {text}")
+    columns = [
+        {"name": name, "kind": "text", "missing": int(miss)}
+        for name, miss in zip(text, missing, strict=True)
+    ]
+    schema = {
+        "format": "csv",
+        "kind": "text",
+        "columns": columns,
+        "target": header[target],
+        "ignored": [h for i, h in enumerate(header) if i != target and h not in text],
+        "input": "string matrix (rows, text columns) of raw text; missing values as ''",
+    }
+    return x, list(text), schema
 
 
 def _check_shape(path: Path, header: list[str], data: list[list[str]], has_header: bool) -> None:

@@ -1,4 +1,5 @@
-"""Built-in data sources: scikit-learn sets, CSV files, `.npz` arrays, image folders, keras sets.
+"""Built-in data sources: scikit-learn sets, CSV files, `.npz` arrays, image folders, keras sets,
+text folders (the csv and text_folder sources live in their own modules, registered here).
 
 Each returns the whole data set as a `Dataset`; the core splits it. Each answers `task()` cheaply
 where it can (the CSV source reads only the target column), so `automl validate` can check that
@@ -23,6 +24,7 @@ from automl.components import BaseDataSource, bool_param, float_param, int_param
 from automl.data import Dataset, infer_task
 from automl.errors import DataError
 from automl_plugins.csv_source import CsvSource, data_file
+from automl_plugins.text_folder_source import TextFolderSource
 
 SKLEARN_SETS = {
     "digits": "multiclass",
@@ -398,5 +400,6 @@ class KerasSource(BaseDataSource):
 
 @hookimpl
 def register_data_sources(register: Any) -> None:
-    for source in (SklearnSource(), CsvSource(), NpzSource(), ImageFolderSource(), KerasSource()):
+    sources = (SklearnSource(), CsvSource(), NpzSource(), ImageFolderSource(), KerasSource())
+    for source in (*sources, TextFolderSource()):
         register(source)

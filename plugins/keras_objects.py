@@ -6,7 +6,8 @@ any model automl exported.
 
     model = keras.saving.load_model("best/model.keras")
 
-`automl.load` imports it itself. The built-in plugins build these objects and import this module
+`automl.load` imports it itself. It also imports `automl_plugins.text_layers`, the text
+components' classes. The built-in plugins build these objects and import this module
 only then, so that `automl validate` and `automl space` never import Keras. Every class is
 registered under the package name `automl` (`automl>FocalCrossentropy`), the name saved files
 record.
@@ -20,6 +21,9 @@ import keras
 import numpy as np
 from keras import ops
 
+# the text components' classes (TextVectorizer, PositionEmbedding) live in their own module:
+# importing this one registers them too
+import automl_plugins.text_layers  # noqa: F401
 from automl_plugins.preprocessors import MISSING_MARKERS
 
 

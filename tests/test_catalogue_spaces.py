@@ -31,6 +31,7 @@ def quick_spec(name: str, catalog: Any) -> Any:
         ("sequence_rnn.yaml", "multiclass", "accuracy"),
         ("tabular_csv.yaml", "binary", "roc_auc"),
         ("imbalanced_focal.yaml", "binary", "f1"),
+        ("sentiment.yaml", "binary", "accuracy"),
     ],
 )
 def test_space_runs_two_trials(catalog: Any, name: str, task: str, metric: str) -> None:

@@ -21,6 +21,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "automl_plugins.regularizers",
     "automl_plugins.optimizers",
     "automl_plugins.metrics",
+    "automl_plugins.text",
+    "automl_plugins.text_models",
 )
 # the module that registers the built-ins' custom Keras classes (focal loss, CSV text layers, ...):
 # imported before a saved model loads; the built-ins import it only when they build a component,

@@ -2,7 +2,7 @@
 
 Component names are checked against the registries (with "did you mean"), every parameter the file
 leaves out gets the component's default range or value, slots the file leaves out get the component
-each registry declares the default for the task, and metric and components must fit the task.
+each registry declares the default for the task. Whether they fit the data is `_fit`'s.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from optuna.distributions import BaseDistribution
 
-from automl.components import Component, int_param, rank_problem
+from automl.components import Component, int_param
 from automl.errors import AutoMLError, DataError
 from automl.plugins import Catalog
 from automl.registry import KIND_TITLES, did_you_mean, unknown_message
@@ -101,17 +101,18 @@ def slot(
 
 def data_source(
     problems: Problems, catalog: Catalog, data: DataModel, base_dir: Path
-) -> tuple[Option | None, str | None]:
-    """The data source option (relative paths made relative to the file) and the task it gives."""
+) -> tuple[Option | None, str | None, tuple[str, ...]]:
+    """The data source option (relative paths made relative to the file), the task it gives and
+    its text columns (free text, which needs a text preprocessor)."""
     raw = {data.source: {}} if isinstance(data.source, str) else data.source
     if len(raw) != 1:
         problems.add(("data", "source"), f"expected exactly one data source, got {list(raw)}")
-        return None, data.task
+        return None, data.task, ()
     ((name, params),) = raw.items()
     path: YamlPath = ("data", "source", name)
     source = option(problems, catalog, "data_source", path, name, params)
     if source is None:
-        return None, data.task
+        return None, data.task, ()
     for key, value in source.params.items():
         if is_searched(value):
             problems.add((*path, key), "data source parameters cannot be searched")
@@ -120,13 +121,15 @@ def data_source(
         if is_path and isinstance(relative, str) and relative and not Path(relative).is_absolute():
             params = {**source.params, key: str(base_dir / relative)}
             source = Option(name, params, source.plugin)
-    task = data.task
-    if task is None and not problems:
-        try:
-            task = catalog["data_source"].get(name).task(**source.params)
-        except AutoMLError as exc:  # the source's own message: missing file, target column...
+    task, text = data.task, ()
+    if not problems:
+        component = catalog["data_source"].get(name)
+        try:  # the source's own message: missing file, target column, undeclared free text...
+            task = task or component.task(**source.params)
+            text = tuple(component.text_columns(**source.params))
+        except AutoMLError as exc:
             problems.add(path, str(exc), data=isinstance(exc, DataError))
-    return source, task
+    return source, task, text
 
 
 def slots(
@@ -274,55 +277,6 @@ def check_objectives(
             "a study of several metrics is never pruned (Optuna's Trial.report refuses "
             f"multi-objective studies): expected no pruner or none, got {pruner.name!r}",
         )
-
-
-def check_task_fit(
-    problems: Problems,
-    catalog: Catalog,
-    task: str,
-    metric_names: tuple[str, ...],
-    found: list[Slot],
-) -> None:
-    """The metrics and every component option must fit the task."""
-    for name in metric_names:
-        tasks = catalog["metric"].get(name).tasks if name in catalog["metric"] else (task,)
-        if task not in tasks:
-            problems.add(
-                ("study", "metric"),
-                f"metric {name!r} does not fit a {task} task; it fits {', '.join(tasks)}",
-            )
-    for s in found:
-        for o in s.options:
-            tasks = catalog[s.kind].get(o.name).tasks
-            if task not in tasks:
-                problems.add(
-                    (s.field, o.name),
-                    f"{KIND_TITLES[s.kind]} {o.name!r} does not fit a {task} task; "
-                    f"it fits {', '.join(tasks)}",
-                )
-
-
-def check_ranks(problems: Problems, catalog: Catalog, source: Option, found: list[Slot]) -> None:
-    """Each model family must take the rank of example the data gives (after the preprocessors
-    that change it), known without loading: an lstm on tabular rows is an error here."""
-    try:
-        rank = catalog["data_source"].get(source.name).rank(**source.params)
-    except AutoMLError:
-        return  # the source's own problem is reported by `data_source`
-    if rank is None:
-        return
-    ranks = {rank}
-    for s in found:
-        if s.kind == "preprocessor":
-            steps = [catalog["preprocessor"].get(o.name).output_rank for o in s.options]
-            ranks = {r for step in steps for r in ([step] if step else ranks)}
-    for s in found:
-        if s.kind != "model_family":
-            continue
-        for o in s.options:
-            accepted = catalog["model_family"].get(o.name).input_ranks
-            if accepted is not None and not ranks & set(accepted):
-                problems.add((s.field, o.name), rank_problem(o.name, accepted, min(ranks)))
 
 
 def sampler_or_pruner(problems: Problems, what: str, raw: Any) -> SamplerSpec:
