@@ -14,10 +14,9 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn import metrics
 
 from automl.data import Splits, load_splits
-from automl.errors import AutoMLError
+from automl.errors import DataError
 
 if TYPE_CHECKING:
     from automl.plugins import Catalog
@@ -92,7 +91,7 @@ def mase_scale(y_train: np.ndarray, stride: int = 1, period: int = 1) -> float:
     diffs = diffs[~np.isnan(diffs)]
     scale = float(np.mean(np.abs(diffs))) if len(diffs) else 0.0
     if not scale > 0:
-        raise AutoMLError(
+        raise DataError(
             f"MASE is undefined here: the training series has no two values {period} rows apart "
             f"that differ ({len(diffs)} pairs). Choose another metric, or a longer series"
         )
@@ -101,6 +100,8 @@ def mase_scale(y_train: np.ndarray, stride: int = 1, period: int = 1) -> float:
 
 def errors(y_true: np.ndarray, y_pred: np.ndarray, scale: float) -> dict[str, float]:
     """MAE, RMSE, MAPE (a fraction) and MASE of forecasts, over every step."""
+    from sklearn import metrics  # lazy: `automl validate` imports this module, not scikit-learn
+
     t = np.asarray(y_true, dtype="float64").ravel()
     p = np.asarray(y_pred, dtype="float64").ravel()
     mae = float(metrics.mean_absolute_error(t, p))
@@ -145,17 +146,29 @@ def baseline_scores(splits: Splits, metric: Any) -> dict[str, float]:
 
 def baseline_text(spec: Spec, catalog: Catalog) -> str:
     """Lines for under the leaderboard (each ending in a newline): the baselines' scores on the
-    validation split, so a user sees whether the trials beat them ('' unless a forecast)."""
+    validation split, so a user sees whether the trials beat them ('' unless a forecast).
+
+    Every metric of the study that scores predictions is shown, fitted to the splits (MASE scales
+    by the training series); a measure of the model (`params`, `latency_ms`) has no baseline.
+    """
     if spec.data.task != "forecast":
         return ""
     splits = load_splits(spec, catalog)
-    metric = catalog["metric"].get(spec.study.metric).fitted(splits)
-    scores = baseline_scores(splits, metric)
-    width = max(len(label) for label in scores)
+    metrics = [catalog["metric"].get(name) for name in spec.study.metrics]
+    scores = {
+        m.name: baseline_scores(splits, m.fitted(splits))
+        for m in metrics
+        if m.measures == "predictions"
+    }
+    if not scores:
+        return ""
+    labels = list(naive_forecasts(splits.x_val[:1], splits.schema))
+    width = max(len(label) for label in labels)
     lines = [f"baselines on the validation split ({len(splits.y_val)} windows), not trials:"]
     lines += [
-        f"  {label.ljust(width)}  {spec.study.metric} {value:.4f}"
-        for label, value in scores.items()
+        f"  {label.ljust(width)}  "
+        + ", ".join(f"{name} {by_label[label]:.4f}" for name, by_label in scores.items())
+        for label in labels
     ]
     return "".join(f"{line}\n" for line in lines)
 

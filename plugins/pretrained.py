@@ -62,6 +62,7 @@ class Pretrained(BaseModelFamily):
         "backbone's preprocessing inside; frozen, then its top layers fine-tuned."
     )
     tasks = ("binary", "multiclass", "regression")
+    input_ranks = (3,)  # images (height, width, channels)
     params = (
         str_param(
             "backbone",
@@ -119,12 +120,13 @@ class Pretrained(BaseModelFamily):
     )
 
     def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
+        problem = super().check_input(input_shape)  # the rank, against `input_ranks`
+        if problem is None and input_shape[-1] not in (1, 3):
             return (
                 "pretrained needs images of shape (height, width, 1 or 3 channels) with pixels "
                 f"0-255; got inputs of shape {input_shape}"
             )
-        return None
+        return problem
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
         import keras

@@ -19,9 +19,9 @@ import numpy as np
 from automl import hookimpl
 from automl.components import BaseDataSource, int_param, str_param
 from automl.data import Dataset
-from automl.errors import AutoMLError
+from automl.errors import DataError
 from automl.registry import closest
-from automl_plugins.data_sources import _file
+from automl_plugins.csv_source import data_file
 from automl_plugins.preprocessors import MISSING_MARKERS
 
 
@@ -42,7 +42,7 @@ class Table:
         if name not in self.columns:
             hint = closest(name, self.names)
             did = f"; did you mean {hint!r}?" if hint else "."
-            raise AutoMLError(
+            raise DataError(
                 f"{self.path}: no {what} column {name!r}{did} Columns: {', '.join(self.names)}"
             )
         return self.columns[name]
@@ -50,21 +50,17 @@ class Table:
 
 def read_table(path_param: Any) -> Table:
     """The columns of a `.csv` (header row) or `.npz` (one 1-D array per column) file."""
-    path = _file(path_param, "timeseries")
+    path = data_file(path_param, "timeseries")
     if path.suffix.lower() == ".npz":
         return _read_npz(path)
     with path.open(newline="") as handle:
         rows = [r for r in csv.reader(handle) if any(cell.strip() for cell in r)]
     if len(rows) < 2:
-        raise AutoMLError(
-            f"{path}: expected a header row and data rows. Received: {len(rows)} rows"
-        )
+        raise DataError(f"{path}: expected a header row and data rows. Received: {len(rows)} rows")
     names = [h.strip() for h in rows[0]]
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != len(names):
-            raise AutoMLError(
-                f"{path}: line {i} has {len(row)} fields, the header has {len(names)}"
-            )
+            raise DataError(f"{path}: line {i} has {len(row)} fields, the header has {len(names)}")
     cells = np.asarray([[c.strip() for c in r] for r in rows[1:]], dtype=str)
     return Table(path, names, {n: cells[:, j] for j, n in enumerate(names)}, csv_file=True)
 
@@ -74,12 +70,12 @@ def _read_npz(path: Path) -> Table:
         columns = {key: np.asarray(data[key]) for key in data.files}
     lengths = {key: (a.ndim, len(a) if a.ndim else 0) for key, a in columns.items()}
     if not columns or any(nd != 1 for nd, _ in lengths.values()):
-        raise AutoMLError(
+        raise DataError(
             f"{path}: expected one 1-D array per column (np.savez(path, date=..., sales=...)). "
             f"Received: { ({k: columns[k].shape for k in columns}) }"
         )
     if len({n for _, n in lengths.values()}) > 1:
-        raise AutoMLError(f"{path}: the columns differ in length: {lengths}")
+        raise DataError(f"{path}: the columns differ in length: {lengths}")
     return Table(path, list(columns), columns, csv_file=False)
 
 
@@ -104,7 +100,7 @@ def _numbers(table: Table, name: str, what: str) -> np.ndarray:
         bad = np.flatnonzero(np.isnan(values))
     if len(bad):
         i = int(bad[0])
-        raise AutoMLError(
+        raise DataError(
             f"{table.path}, {table.where(i)}, column {name!r}: expected a number (a forecast needs "
             f"every value; fill or drop missing rows). Received: {str(raw[i])!r}"
         )
@@ -120,14 +116,14 @@ def _times(table: Table, name: str) -> np.ndarray:
         try:
             times = raw.astype("float64")
         except ValueError:
-            raise AutoMLError(
+            raise DataError(
                 f"{table.path}: the time column {name!r} must hold numbers or ISO dates "
                 f"(2024-01-31, 2024-01-31T08:00). Received: {str(raw[0])!r}, ..."
             ) from None
     later = times[1:] > times[:-1]
     if not np.all(later):
         i = int(np.flatnonzero(~later)[0]) + 1
-        raise AutoMLError(
+        raise DataError(
             f"{table.path}, {table.where(i)}: rows must be in increasing time order, but "
             f"{name}={str(raw[i])!r} does not come after {str(raw[i - 1])!r} "
             f"({table.where(i - 1)}). Sort the file by {name!r}"
@@ -187,6 +183,9 @@ class TimeseriesSource(BaseDataSource):
         self._layout(read_table(params.get("path")), {**self.defaults(), **params})
         return "forecast"
 
+    def rank(self, **params: Any) -> int | None:
+        return 2  # a window: (window rows, columns)
+
     def _layout(self, table: Table, p: dict[str, Any]) -> tuple[str | None, list[str], str]:
         """The time column (or None), the input columns and the target, checked."""
         time = p["time"] or (
@@ -202,7 +201,7 @@ class TimeseriesSource(BaseDataSource):
             table.column(name, "input")
         columns = wanted if target in wanted else [*wanted, target]
         if p["period"] > p["window"]:
-            raise AutoMLError(
+            raise DataError(
                 f"{table.path}: `period <= window` must hold (the seasonal naive baseline reads "
                 f"the value one period back in the window), but got (period={p['period']}, "
                 f"window={p['window']})"
@@ -220,7 +219,7 @@ class TimeseriesSource(BaseDataSource):
         window, horizon, stride = p["window"], p["horizon"], p["stride"]
         starts = np.arange(0, rows - window - horizon + 1, stride)
         if len(starts) < 2:
-            raise AutoMLError(
+            raise DataError(
                 f"{table.path}: {rows} rows give {len(starts)} windows of window + horizon = "
                 f"{window + horizon} rows; expected many more. Lower window or horizon"
             )

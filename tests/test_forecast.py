@@ -112,6 +112,16 @@ def test_baselines_are_printed_for_forecasts_only(
         f"  naive (last value)         mae {naive:.4f}\n"
         f"  seasonal naive (period 7)  mae {seasonal:.4f}\n"
     )
+    # several objectives: each metric of the predictions (a measure of the model has no baseline),
+    # fitted: MASE scales by the training series, whose targets are days 8-17 (24 windows, 7 for
+    # validation, a gap of 7): days 7 apart differ by 0.7
+    several = space.with_name("several.yaml")
+    several.write_text(space.read_text().replace("{metric: mae}", "{metric: [mase, params, mae]}"))
+    text = baseline_text(load_spec(several, catalog=catalog), catalog)
+    assert text.splitlines()[1:] == [
+        f"  naive (last value)         mase {naive / 0.7:.4f}, mae {naive:.4f}",
+        f"  seasonal naive (period 7)  mase {seasonal / 0.7:.4f}, mae {seasonal:.4f}",
+    ]
     iris = load_spec({"data": {"source": {"sklearn": {"name": "iris"}}}, "model": "mlp"})
     assert baseline_text(iris, catalog) == ""
 
