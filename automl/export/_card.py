@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from sklearn import metrics
 
+from automl import forecast
 from automl.data import Splits
 from automl.export._config import components_used, recorded_config
 from automl.export._source import ExportedModel
@@ -104,9 +105,13 @@ def evaluate(
         y,
         predictions=lambda: pred,
         rows=as_float_inputs(x[:MEASURE_ROWS]),
+        splits=splits,
     )
     test_score = values[spec.study.metric] if split == "test" else None
-    evaluated = {"split": split, **evaluation(y, pred, splits.task, splits.class_names)}
+    if splits.task == "forecast":  # with the naive baselines on the same split
+        evaluated = {"split": split, **forecast.evaluation(splits, x, y, pred)}
+    else:
+        evaluated = {"split": split, **evaluation(y, pred, splits.task, splits.class_names)}
     if spec.study.multi_objective:
         evaluated["objectives"] = values
     return evaluated, test_score
@@ -290,7 +295,16 @@ def _summary(card: dict[str, Any]) -> list[str]:
 
 
 def _evaluation(ev: dict[str, Any]) -> list[str]:
-    """Per-class precision and recall for classifiers; MAE, RMSE and R2 for regression."""
+    """Per-class precision and recall for classifiers; MAE, RMSE and R2 for regression; the
+    errors of a forecast beside its naive baselines'."""
+    if "baselines" in ev:
+        rows = {"this model": ev, **ev["baselines"]}
+        lines = ["| forecast | MAE | RMSE | MAPE | MASE |", "|---|---|---|---|---|"]
+        return lines + [
+            f"| {name} | {_num(e['mae'])} | {_num(e['rmse'])} | {_num(e['mape'])} | "
+            f"{_num(e['mase'])} |"
+            for name, e in rows.items()
+        ]
     if "per_class" not in ev:
         return [f"MAE {_num(ev['mae'])}, RMSE {_num(ev['rmse'])}, R2 {_num(ev['r2'])}"]
     lines = ["| class | precision | recall | support |", "|---|---|---|---|"]

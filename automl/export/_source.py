@@ -133,6 +133,7 @@ def tuned_model(spec: Spec, catalog: Catalog, chosen: FrozenTrial, splits: Split
         splits.y_val,
         predictions=lambda: predict_output(model, splits.x_val, splits.task),
         rows=as_float_inputs(splits.x_val[:MEASURE_ROWS]),
+        splits=splits,
     )
     return ExportedModel(chosen, model, values[spec.study.metric])
 
