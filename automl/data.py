@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from automl.errors import AutoMLError
+from automl.streaming import is_lazy
 
 if TYPE_CHECKING:
     from automl.plugins import Catalog
@@ -37,7 +38,8 @@ class Dataset:
 
     Args:
         x: features, shape (n, ...): (n, features) tabular, (n, h, w, c) images,
-            (n, t, f) sequences.
+            (n, t, f) sequences; or `automl.streaming.LazyRows` for data read from disk per
+            batch (splits and folds are then made on the row indices, nothing is loaded).
         y: targets, shape (n,): class labels of any type, or numbers for regression.
         task: "binary", "multiclass" or "regression"; inferred from `y` when None.
         name: a label for logs and the model card.
@@ -173,7 +175,7 @@ class Partition:
 
 def encoded_dataset(dataset: Dataset, task: str | None) -> tuple[np.ndarray, np.ndarray, str, Any]:
     """Features, encoded targets, the task and the class names of a data set (checked)."""
-    x, y = np.asarray(dataset.x), np.asarray(dataset.y)
+    x, y = dataset.x if is_lazy(dataset.x) else np.asarray(dataset.x), np.asarray(dataset.y)
     if len(x) != len(y):
         raise AutoMLError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
     missing = _missing_targets(y)

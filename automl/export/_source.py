@@ -24,6 +24,7 @@ from automl.leaderboard import ranked
 from automl.plugins import Catalog
 from automl.serving import load_keras_model
 from automl.spec import Spec
+from automl.streaming import concat_rows
 from automl.storage import checkpoint_path, open_study
 from automl.trial import compile_model, fit_model, predict_output, trial_seed
 
@@ -120,7 +121,7 @@ def retrain_model(
     )
     merged = dataclasses.replace(
         splits,
-        x_train=np.concatenate([splits.x_train, splits.x_val]),
+        x_train=concat_rows(splits.x_train, splits.x_val),
         y_train=np.concatenate([splits.y_train, splits.y_val]),
     )
     started = time.perf_counter()
