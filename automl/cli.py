@@ -143,26 +143,27 @@ def _tune_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _add_verbose(p)
-    p.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=1,
-        help="worker processes sharing the study, each with its share of the CPU cores",
-    )
+    jobs = "worker processes sharing the study, each with its share of the CPU cores (default: 1)"
+    p.add_argument("-j", "--jobs", type=int, help=jobs + "; with --gpus: GPUs x K")
+    p.add_argument("--gpus", metavar="IDS", help="one GPU per worker, round-robin: 0,1 or all")
+    per_gpu = "workers sharing one GPU (TensorFlow: memory growth; JAX: 0.9/K of its memory each)"
+    p.add_argument("--trials-per-gpu", type=int, default=1, metavar="K", help=per_gpu)
 
 
 def _tune(args: argparse.Namespace) -> int:
+    from automl.parallel.devices import plan_gpus
     from automl.study import tune
 
     run_options = _run_options(args)
+    gpus, jobs = plan_gpus(args.gpus, args.trials_per_gpu, args.jobs)
     spec, catalog = _open(args)
     result = tune(
         spec,
         catalog=catalog,
         progress=not args.no_progress,
         print_leaderboard=True,
-        jobs=args.jobs,
+        jobs=jobs,
+        gpus=gpus,
         **run_options,
     )
     return 130 if result.interrupted else 0

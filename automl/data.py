@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
+from automl.backends import require_tensorflow
 from automl.errors import AutoMLError
 from automl.streaming import is_lazy
 
@@ -175,7 +176,8 @@ class Partition:
 
 def encoded_dataset(dataset: Dataset, task: str | None) -> tuple[np.ndarray, np.ndarray, str, Any]:
     """Features, encoded targets, the task and the class names of a data set (checked)."""
-    x, y = dataset.x if is_lazy(dataset.x) else np.asarray(dataset.x), np.asarray(dataset.y)
+    x: Any = dataset.x if is_lazy(dataset.x) else np.asarray(dataset.x)  # lazy rows stay unread
+    y = np.asarray(dataset.y)
     if len(x) != len(y):
         raise AutoMLError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
     missing = _missing_targets(y)
@@ -303,6 +305,8 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     )
     if spec.data.task is None:
         check_task(spec, catalog, partition.task)
+    if partition.x.dtype.kind in "OUS":  # refused once, before any trial, off TensorFlow
+        require_tensorflow("text inputs", dataset.name or spec.data.source)
     return partition
 
 

@@ -88,3 +88,10 @@ class ContractError(AutoMLError, AssertionError):
 
 class ReportError(AutoMLError):
     """A report that cannot be built or written as asked (exit status 1)."""
+
+
+class BackendError(AutoMLError):
+    """A feature that the running Keras backend cannot do (e.g. ONNX export on JAX), refused
+    before any work starts; it names the backend that can (exit status 2)."""
+
+    exit_code = 2

@@ -19,7 +19,7 @@ from automl.data import Splits, load_splits
 from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import is_better, ranked
-from automl.parallel import IsolatedObjective, extra_plugins
+from automl.parallel import IsolatedObjective, enable_compilation_cache, extra_plugins
 from automl.plugins import Catalog
 from automl.space import sample_config
 from automl.spec import Spec, open_space
@@ -137,6 +137,7 @@ def run_isolated_trial(
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     # a fresh sampler per trial: seed it by trial number, or every trial samples alike
     study = open_study(spec, storage, create=False, seed_offset=number)
+    enable_compilation_cache(study_dir(spec))
     splits = load_splits(spec, catalog)
     return Objective(spec, splits, catalog, verbose)(optuna.trial.Trial(study, trial_id))
 

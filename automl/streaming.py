@@ -16,7 +16,7 @@ made on the file list unchanged. Rows are read only:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, TypeGuard
 
 import keras
 import numpy as np
@@ -81,7 +81,7 @@ class LazyRows:
     def __getitem__(self, key: Any) -> Any:
         """A slice or an index array gives lazy rows; an integer reads that one row."""
         if isinstance(key, (int, np.integer)):
-            return self.reader.read(self.indices[[key]])[0]
+            return self.reader.read(self.indices[int(key) : int(key) + 1])[0]
         return LazyRows(self.reader, self.indices[key])
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -92,7 +92,7 @@ class LazyRows:
         return f"LazyRows({type(self.reader).__name__}, shape={self.shape})"
 
 
-def is_lazy(x: Any) -> bool:
+def is_lazy(x: Any) -> TypeGuard[LazyRows]:
     """True for rows read on demand (`LazyRows`)."""
     return isinstance(x, LazyRows)
 

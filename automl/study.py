@@ -23,9 +23,11 @@ from automl.hooks import LifecycleHooks
 from automl.leaderboard import TuneResult, format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
 from automl.parallel import (
+    GpuPlan,
     LoopOutcome,
     Progress,
     counted_trials,
+    enable_compilation_cache,
     handle_signals,
     run_trials,
     supervise,
@@ -33,7 +35,7 @@ from automl.parallel import (
 )
 from automl.plugins import Catalog, load_catalog
 from automl.spec import Spec, open_space
-from automl.storage import open_study
+from automl.storage import open_study, study_dir
 
 Callback = Callable[[optuna.Study, FrozenTrial], None]
 
@@ -67,6 +69,7 @@ def run_study(
     """
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials get one line each
     study = open_study(spec, storage, seed_offset=seed_offset)
+    enable_compilation_cache(study_dir(spec))  # JAX only: trials reuse XLA compilations
     splits = load_splits(spec, catalog)
     objective = make_objective(spec, splits, catalog, storage, verbose)
     hooks = LifecycleHooks(catalog)  # a failing on_trial_end / on_study_* hook warns, naming it
@@ -120,6 +123,7 @@ def tune(
     print_leaderboard: bool = False,
     jobs: int = 1,
     catalog: Catalog | None = None,
+    gpus: GpuPlan | None = None,
 ) -> TuneResult:
     """Tune a search space; running it again resumes the same study until the budget is spent.
 
@@ -136,6 +140,8 @@ def tune(
             Defaults to `1`: trials run in this process (unless `study.recycle_after` is set).
         catalog: the registries `space` was resolved against (with a `Spec`). Defaults to
             `None`: loaded from the space's plugins.
+        gpus: the GPU of each worker process (`automl.parallel.plan_gpus`); trials then run
+            in worker processes even with `jobs=1`. Defaults to `None` (devices inherited).
     """
     if isinstance(space, Spec):
         spec, catalog = space, catalog if catalog is not None else load_catalog(space.plugins)
@@ -144,8 +150,10 @@ def tune(
     budget = trials if trials is not None else spec.study.trials
     run_timeout = timeout if timeout is not None else spec.study.timeout
     started = time.monotonic()
-    if jobs != 1 or spec.study.recycle_after:
-        study, interrupted = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
+    if jobs != 1 or spec.study.recycle_after or gpus is not None:
+        study, interrupted = supervise(
+            spec, budget, run_timeout, storage, jobs, progress, verbose, gpus
+        )
         result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog)
     else:
         study, outcome = run_study(

@@ -8,6 +8,7 @@ GPUs, which belong to the backend that trains.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,9 @@ def _tensorflow() -> Any:
     import tensorflow as tf
 
     if keras.backend.backend() != "tensorflow" and not getattr(_tensorflow, "hidden", False):
-        try:
-            tf.config.set_visible_devices([], "GPU")  # decode on the CPU, leave GPUs alone
-        except RuntimeError:  # TensorFlow already initialised its devices: nothing to change
-            pass
+        # decode on the CPU, leave GPUs alone (a RuntimeError: TensorFlow already set them up)
+        with contextlib.suppress(RuntimeError):
+            tf.config.set_visible_devices([], "GPU")
         _tensorflow.hidden = True  # type: ignore[attr-defined]
     return tf
 

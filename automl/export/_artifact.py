@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from automl.backends import TENSORFLOW_BACKEND_ONLY, require_tensorflow
 from automl.errors import ExportError
 from automl.export._atomic import atomic_directory
 from automl.export._card import build_card, evaluate, held_out, write_card
@@ -47,6 +48,9 @@ def export_model(
         verbose: Keras fit verbosity when retraining. Defaults to `0`.
     """
     chosen_formats = parse_formats(formats)
+    for fmt in chosen_formats:
+        if fmt in TENSORFLOW_BACKEND_ONLY:
+            require_tensorflow(fmt, f"--format {fmt}")
     out = Path(out)
     if out.exists() and not force:
         raise ExportError(f"{out} already exists: pass --force to replace it")

@@ -24,8 +24,8 @@ from automl.leaderboard import ranked
 from automl.plugins import Catalog
 from automl.serving import load_keras_model
 from automl.spec import Spec
-from automl.streaming import concat_rows
 from automl.storage import checkpoint_path, open_study
+from automl.streaming import concat_rows
 from automl.trial import compile_model, fit_model, predict_output, trial_seed
 
 
