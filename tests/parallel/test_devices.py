@@ -3,6 +3,7 @@ the environment the real workers see), and JAX's persistent compilation cache.""
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
@@ -84,6 +85,7 @@ def test_the_cli_refuses_bad_gpu_options_before_loading_anything(
 
 
 ENV_PLUGIN = f"""
+import itertools
 import os
 from automl import hookimpl
 
@@ -122,7 +124,7 @@ def test_each_worker_sees_its_own_gpu_also_when_recycled(tmp_path: Path, runs_di
             for t in trials
             if t.user_attrs["env"]["CUDA_VISIBLE_DEVICES"] == gpu
         )
-        assert all(end <= start for (_, end), (start, _) in zip(spans, spans[1:]))
+        assert all(end <= start for (_, end), (start, _) in itertools.pairwise(spans))
 
 
 @pytest.mark.backends

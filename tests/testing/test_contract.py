@@ -21,6 +21,7 @@ def _builtin_components() -> list[object]:
     return params
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("component", _builtin_components())
 def test_builtin_components_pass_the_contract(component) -> None:  # type: ignore[no-untyped-def]
     from automl.testing import check_component
