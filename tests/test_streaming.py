@@ -9,14 +9,16 @@ from typing import Any
 
 import keras
 import numpy as np
+import optuna
 import pytest
 
 from automl.cli import main
 from automl.data import Dataset, partition_dataset
 from automl.plugins import load_catalog
+from automl.space import sample_config
 from automl.spec import load_spec, open_space
 from automl.streaming import LazyRows, RowBatches, RowReader, adapt_sample, concat_rows
-from automl.trial import forward
+from automl.trial import compile_model, fit_model, forward
 
 
 class CountingReader(RowReader):
@@ -117,6 +119,33 @@ def test_forward_on_lazy_rows_reads_in_batches_and_equals_the_array() -> None:
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(3)])
     np.testing.assert_array_equal(forward(model, LazyRows(reader), 128), forward(model, x[:300]))
     assert reader.reads == [128, 128, 44]
+
+
+def test_fit_model_reads_one_batch_at_a_time_with_class_weights() -> None:
+    x, y = digits()
+    reader = CountingReader(x[:200])
+    spec = load_spec(
+        {
+            "study": {"seed": 0},
+            "data": {"source": {"sklearn": {"name": "digits", "images": False}}},
+            "training": {"epochs": 2, "batch_size": 32, "early_stopping": False,
+                         "class_weight": "balanced"},
+            "preprocessors": ["standardize"],
+            "model": {"mlp": {"layers": 1, "units": 8, "dropout": 0.0}},
+            "activation": "relu",
+            "optimizer": {"adam": {"learning_rate": 0.01}},
+        }
+    )  # fmt: skip
+    splits = partition_dataset(Dataset(x=LazyRows(reader), y=y[:200]), 0.2, 0.0).fold(0)
+    config = sample_config(optuna.trial.FixedTrial({}), spec)
+    catalog = load_catalog()
+    model, _, _ = compile_model(config, splits, catalog, seed=0)
+    assert reader.reads == [160]  # standardize adapted on the (small enough) training rows
+    history = fit_model(model, config, spec, splits, 3, [])
+    assert len(history.history["loss"]) == 3
+    assert max(reader.reads[1:]) == 32  # one batch at a time
+    # every row once per epoch; Keras may read up to two batches more to learn their signature
+    assert 3 * 160 <= sum(reader.reads[1:]) <= 3 * 160 + 2 * 32
 
 
 # ------------------------------------------------------------------ a streamed image folder
