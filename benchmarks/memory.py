@@ -200,8 +200,9 @@ def main() -> None:
             start, end, grew = summary(result["rss"])
             growth[variant].append(grew)
             ends[variant].append(end)
-            print(f"  {variant:<11} RSS trial 10 {start:7.0f} MiB, end {end:7.0f} MiB, "
-                  f"growth {grew:+7.1f} MiB")  # fmt: skip
+            k = min(10, len(result["rss"]))
+            print(f"  {variant:<11} RSS after trial {k} {start:7.0f} MiB, at the end {end:7.0f} "
+                  f"MiB, growth {grew:+7.1f} MiB")  # fmt: skip
         peaks.append(max(results["isolated"]["peaks"]))
         print(f"  isolated: peak RSS of a trial process {peaks[-1]:.0f} MiB", flush=True)
     report(args, growth, ends, peaks)
@@ -231,7 +232,7 @@ def report(
     for variant in VARIANTS:
         trials = args.isolated_trials if variant == "isolated" else args.trials
         print(f"{variant:<11} {trials:4d} trials: worker RSS at the end {end[variant]:6.0f} MiB, "
-              f"growth after trial 10 {med[variant]:+7.1f} MiB")  # fmt: skip
+              f"growth after trial {min(10, trials)} {med[variant]:+7.1f} MiB")  # fmt: skip
     print(f"isolated: peak RSS of the trial processes {statistics.median(peaks):.0f} MiB "
           f"(median over repeats of the largest)")  # fmt: skip
     extra = med["in-process"] - med["bare keras"]
