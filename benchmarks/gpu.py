@@ -92,7 +92,11 @@ def tune(
     env = {**os.environ, "AUTOML_RUNS_DIR": str(work / "runs"), "AUTOML_BENCH_TIMES": str(times),
            "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}  # fmt: skip
     cmd = [sys.executable, "-m", "automl.cli", "tune", str(space), "--no-progress", *args]
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed (exit {done.returncode}):\n{done.stderr}")
     return [json.loads(line) for line in times.read_text().splitlines()]
 
 

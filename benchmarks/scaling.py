@@ -47,7 +47,11 @@ def run(space: Path, jobs: int, trials: int, runs: Path) -> tuple[float, float]:
     cmd = [sys.executable, "-m", "automl.cli", "tune", str(space), "--jobs", str(jobs),
            "--trials", str(trials), "--no-progress"]  # fmt: skip
     started = time.monotonic()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+    finished = subprocess.run(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    if finished.returncode != 0:
+        raise SystemExit(f"--jobs {jobs} failed (exit {finished.returncode}):\n{finished.stderr}")
     wall = time.monotonic() - started
     storage = JournalStorage(JournalFileBackend(str(runs / "scaling" / "journal.log")))
     done = optuna.load_study(study_name="scaling", storage=storage).trials
