@@ -3,7 +3,10 @@
 Each trial records, as user attributes: `config` (the sampled configuration), `epochs`,
 `best_epoch`, `train_seconds`, `history` ({"loss", "val_loss", "score"}: one float per epoch run,
 pruned trials included), and why it was pruned (`pruned_reason`) or failed (`fail_reason`,
-`interrupted`). The model of a trial that enters the top `keep_checkpoints` is saved under
+`interrupted`). With several metrics or constraints it also records `metrics` ({name: value}
+of every metric it computed) and, through `Trial.set_constraint`, how far it is from each bound of
+`study.constraints` (Optuna's samplers and `best_trials` read those), plus `infeasible` (why, when
+it violates one). The model of a trial that enters the top `keep_checkpoints` is saved under
 `runs/<study>/trials/`; `prune_checkpoints` removes the others.
 """
 
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+from collections.abc import Sequence
 
 import optuna
 from optuna.trial import TrialState
@@ -18,12 +22,18 @@ from optuna.trial import TrialState
 from automl.data import Splits, load_splits
 from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
-from automl.leaderboard import is_better, ranked
-from automl.parallel import IsolatedObjective, enable_compilation_cache, extra_plugins
+from automl.leaderboard import INFEASIBLE_ATTR, pareto_front, position, ranked
+from automl.measures import broken_constraints, objective_values, violations
+from automl.parallel import (
+    IsolatedObjective,
+    enable_compilation_cache,
+    extra_plugins,
+    interrupt_reason,
+)
 from automl.plugins import Catalog
 from automl.space import sample_config
 from automl.spec import Spec, open_space
-from automl.storage import checkpoint_path, open_study, study_dir
+from automl.storage import checkpoint_path, inside_study_dir, open_study, study_dir
 from automl.trial import run_trial
 
 
@@ -41,7 +51,7 @@ class Objective:
     def __init__(self, spec: Spec, splits: Splits, catalog: Catalog, verbose: int = 0) -> None:
         self.spec, self.splits, self.catalog, self.verbose = spec, splits, catalog, verbose
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         # an exception in a plugin's on_trial_start / on_epoch_end fails the trial, naming it
         hooks = LifecycleHooks(self.catalog)
         try:
@@ -62,9 +72,9 @@ class Objective:
             trial.set_user_attr("epochs", _reported_epochs(trial))
             trial.set_user_attr("pruned_reason", str(exc))
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             trial.set_user_attr("interrupted", True)
-            trial.set_user_attr("fail_reason", "interrupted by the user (Ctrl-C)")
+            trial.set_user_attr("fail_reason", interrupt_reason(exc))
             raise
         except Exception as exc:
             trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
@@ -72,11 +82,26 @@ class Objective:
         trial.set_user_attr("epochs", result.epochs)
         trial.set_user_attr("best_epoch", result.best_epoch)
         trial.set_user_attr("train_seconds", round(result.duration, 3))
-        if ranks_in_top(trial.study, self.spec, result.score):
+        values = objective_values(self.spec, result.values)
+        feasible = record_metrics(trial, self.spec, result.values)
+        if feasible and ranks_in_top(trial.study, self.spec, values):
             path = checkpoint_path(self.spec, trial.number)
             path.parent.mkdir(parents=True, exist_ok=True)
             result.model.save(path)
-        return result.score
+        return values
+
+
+def record_metrics(trial: optuna.Trial, spec: Spec, values: dict[str, float]) -> bool:
+    """Record every metric's value (when there is more than the one returned) and the
+    constraints; return whether the trial meets them all."""
+    if len(values) > 1:
+        trial.set_user_attr("metrics", values)
+    for metric, amount in violations(spec, values).items():
+        trial.set_constraint(metric, amount)
+    broken = broken_constraints(spec, values)
+    if broken:
+        trial.set_user_attr(INFEASIBLE_ATTR, "violates study.constraints: " + "; ".join(broken))
+    return not broken
 
 
 def _reported_epochs(trial: optuna.Trial) -> int:
@@ -85,24 +110,27 @@ def _reported_epochs(trial: optuna.Trial) -> int:
 
 
 # ----------------------------------------------------------------------------- checkpoints
-def ranks_in_top(study: optuna.Study, spec: Spec, score: float) -> bool:
-    """Whether a new score would enter the top `keep_checkpoints` (else its model is not saved)."""
-    top = ranked(study)[: spec.study.keep_checkpoints]
-    if len(top) < spec.study.keep_checkpoints:
-        return True
-    return is_better(score, float(top[-1].value), study.direction)  # type: ignore[arg-type]
+def ranks_in_top(study: optuna.Study, spec: Spec, values: float | Sequence[float]) -> bool:
+    """Whether a new trial's value(s) would enter the top `keep_checkpoints` of the leaderboard
+    or, with several objectives, the Pareto front (else its model is not saved)."""
+    point = [values] if isinstance(values, float | int) else list(values)
+    place, front = position(study, point)
+    return place < spec.study.keep_checkpoints or (spec.study.multi_objective and front == 1)
 
 
 def prune_checkpoints(study: optuna.Study, spec: Spec) -> None:
-    """Keep the checkpoints of the top `keep_checkpoints` trials only (bounded disk use)."""
+    """Keep the checkpoints of the top `keep_checkpoints` trials and, with several objectives,
+    of the Pareto front (every point of it can be exported); bounded disk use."""
     keep = {t.number for t in ranked(study)[: spec.study.keep_checkpoints]}
+    if spec.study.multi_objective:
+        keep |= {t.number for t in pareto_front(study)}
     # another worker may be saving the checkpoint of a trial it has not told yet
     keep |= {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     trials_dir = study_dir(spec) / "trials"
     if not trials_dir.exists():
         return
     for child in trials_dir.iterdir():
-        if child.name.isdigit() and int(child.name) not in keep:
+        if child.name.isdigit() and int(child.name) not in keep and inside_study_dir(spec, child):
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -131,7 +159,7 @@ def run_isolated_trial(
     verbose: int,
     trial_id: int,
     number: int,
-) -> float:
+) -> float | tuple[float, ...]:
     """One trial in its own process: read the space again, open the study, run `Objective`."""
     spec, catalog = open_space(path, plugins)
     optuna.logging.set_verbosity(optuna.logging.ERROR)

@@ -6,11 +6,13 @@ It has `len()`, `shape` and `dtype`, and indexing it by an index array or a slic
 `LazyRows` without reading anything, so the core's seeded splits and folds (`automl.data`) are
 made on the file list unchanged. Rows are read only:
 
-- in batches for training (`RowBatches`, a `keras.utils.PyDataset`),
+- in batches for training (`automl.row_batches.RowBatches`, a `keras.utils.PyDataset`),
 - in batches for validation scoring and prediction (`automl.trial.forward` slices, then reads),
 - as a bounded, seeded sample when preprocessors adapt (`adapt_sample`).
 
 `np.asarray(rows)` reads every row: fine for a slice, never done on a whole training split.
+This module does not import Keras: data sources use it, and `automl validate` loads them
+without a deep-learning framework.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any, TypeGuard
 
-import keras
 import numpy as np
 
 #: rows a preprocessor adapts on when the training rows are streamed (a seeded sample): the
@@ -115,39 +116,9 @@ def adapt_sample(x: Any, rows: int = ADAPT_ROWS, seed: int = 0) -> Any:
     return np.asarray(x[chosen])
 
 
-class RowBatches(keras.utils.PyDataset):
-    """Lazy rows and their targets as Keras batches, read one batch at a time.
-
-    The row order is shuffled every epoch (seeded), as `model.fit` shuffles arrays.
-
-    Args:
-        x: the rows.
-        y: the targets, in memory (as `fit` expects them).
-        batch_size: rows per batch.
-        seed: the shuffling seed. Defaults to `0`.
-    """
-
-    def __init__(self, x: LazyRows, y: np.ndarray, batch_size: int, seed: int = 0) -> None:
-        super().__init__()
-        self.x, self.y, self.batch_size = x, y, batch_size
-        self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(x))
-
-    def __len__(self) -> int:
-        return -(-len(self.x) // self.batch_size)
-
-    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return np.asarray(self.x[rows], dtype="float32"), self.y[rows]
-
-    def on_epoch_end(self) -> None:
-        self.order = self.rng.permutation(len(self.x))
-
-
 __all__ = [
     "ADAPT_ROWS",
     "LazyRows",
-    "RowBatches",
     "RowReader",
     "adapt_sample",
     "concat_rows",

@@ -9,18 +9,19 @@ GPUs, which belong to the backend that trains.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
-from automl.errors import AutoMLError
+from automl.errors import DataError
 from automl.streaming import RowReader
 
 
 def _tensorflow() -> Any:
+    import keras
     import tensorflow as tf
 
     if keras.backend.backend() != "tensorflow" and not getattr(_tensorflow, "hidden", False):
@@ -38,9 +39,16 @@ def decode(path: Path | str, height: int, width: int, channels: int) -> np.ndarr
         img = tf.io.decode_image(
             tf.io.read_file(str(path)), channels=channels, expand_animations=False
         )
-    except Exception as exc:
-        raise AutoMLError(f"{path}: cannot decode the image: {exc}") from exc
+    except Exception as exc:  # TensorFlow's InvalidArgumentError
+        raise DataError(f"{path}: cannot decode the image: {_tf_reason(exc)}") from None
     return tf.image.resize(img, (height, width)).numpy().astype("float32")
+
+
+def _tf_reason(exc: Exception) -> str:
+    """TensorFlow's message without its op and device decoration."""
+    text = str(exc).strip()
+    match = re.search(r"\}\}\s*(.*?)\s*\[Op:", text, re.DOTALL)
+    return match.group(1) if match else text.splitlines()[0] if text else type(exc).__name__
 
 
 class ImageFiles(RowReader):

@@ -5,6 +5,7 @@ TensorFlow backend are refused up front on the others."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import keras
@@ -79,8 +80,9 @@ def test_text_columns_are_refused_before_any_trial(
     )
     assert main(["tune", str(space), "--no-progress"]) == 2
     assert capsys.readouterr().err == (
-        f"error: csv:churn.csv: text (categorical) input columns cannot be used on the "
-        f"{backend()} backend: they are string tensors, which only TensorFlow has. Run with "
+        f"error: csv:churn.csv: text inputs (text or categorical columns, text files) cannot be "
+        f"used on the {backend()} backend: they are string tensors, which only TensorFlow has. "
+        f"Run with "
         f"KERAS_BACKEND=tensorflow (TensorFlow is installed with automl). "
         f"Received: backend={backend()}\n"
     )
@@ -91,3 +93,29 @@ def test_tensorflow_does_them_all() -> None:
     for feature in TENSORFLOW_BACKEND_ONLY:
         require_tensorflow(feature)  # no error
     assert backend() == "tensorflow"
+
+
+@pytest.mark.skipif(ON_TENSORFLOW, reason="the TensorFlow backend writes every format")
+def test_format_all_skips_the_tensorflow_only_formats() -> None:
+    """`--format all` is not refused off TensorFlow: onnx and tflite are skipped, saying why."""
+    from automl.export._formats import plan_formats
+
+    chosen, skipped = plan_formats("all", np.zeros((2, 3), dtype="float32"))
+    assert chosen == ("keras", "saved_model")
+    for fmt in ("onnx", "tflite"):
+        assert skipped[fmt] == f"the {backend()} backend: {TENSORFLOW_BACKEND_ONLY[fmt][1]}"
+
+
+def test_the_backend_is_known_before_keras_is_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`automl validate` checks text without importing Keras: the backend comes from Keras'
+    own settings then (KERAS_BACKEND, else keras.json in KERAS_HOME, else TensorFlow)."""
+    monkeypatch.setitem(sys.modules, "keras", None)  # as if not imported yet
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert backend() == "jax"
+    monkeypatch.delenv("KERAS_BACKEND")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert backend() == "tensorflow"
+    (tmp_path / "keras.json").write_text('{"backend": "torch"}')
+    assert backend() == "torch"

@@ -9,7 +9,7 @@ from automl.spec import grid_search_space, load_spec
 
 SPACE = """
 study: {name: s, metric: accuracy}
-data: {source: {sklearn: {name: iris}}}
+data: {source: {sklearn: {name: digits}}}  # images: both mlp and cnn take them
 model:
   mlp: {layers: {low: 1, high: 2}, units: [8, 16], dropout: 0.0}
   cnn: {}

@@ -15,9 +15,10 @@ import pytest
 from automl.cli import main
 from automl.data import Dataset, partition_dataset
 from automl.plugins import load_catalog
+from automl.row_batches import RowBatches
 from automl.space import sample_config
 from automl.spec import load_spec, open_space
-from automl.streaming import LazyRows, RowBatches, RowReader, adapt_sample, concat_rows
+from automl.streaming import LazyRows, RowReader, adapt_sample, concat_rows
 from automl.trial import compile_model, fit_model, forward
 
 

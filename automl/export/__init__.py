@@ -8,14 +8,17 @@ an error, not a silent file. The directory is written to a temporary sibling and
 only once complete.
 
 Private modules, one job each: `_source` (which trial, and its model: checkpoint or retrained),
-`_config` (reading the trial's recorded configuration), `_formats` (one writer per format, load
-back and compare), `_card` (`model.json`, `MODEL_CARD.md`, evaluation, input schema, versions,
-plugins) and `_atomic` (the all-at-once directory write); `_artifact` runs them in order.
+`_config` (reading the trial's recorded configuration), `_formats` (per format a saver and its
+runtime: write, load back, compare, time; which formats `all` can give this model), `_card`
+(`model.json`, `MODEL_CARD.md`, evaluation, input schema, versions, plugins), `_usage` (the
+loading snippet of each format, sizes and latency in the card) and `_atomic` (the all-at-once
+directory write, readable by others); `_artifact` runs them in order.
 """
 
 from __future__ import annotations
 
 from automl.export._artifact import export_model
 from automl.export._formats import FORMATS, parse_formats
+from automl.export._source import ExportedModel, choose_model
 
-__all__ = ["FORMATS", "export_model", "parse_formats"]
+__all__ = ["FORMATS", "ExportedModel", "choose_model", "export_model", "parse_formats"]

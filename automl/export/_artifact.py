@@ -8,12 +8,19 @@ from typing import Any
 
 import numpy as np
 
-from automl.backends import TENSORFLOW_BACKEND_ONLY, require_tensorflow
+from automl.custom_objects import keras_imports
 from automl.errors import ExportError
 from automl.export._atomic import atomic_directory
 from automl.export._card import build_card, evaluate, held_out, write_card
-from automl.export._formats import check_inputs_supported, parse_formats, raw_predict, write_format
+from automl.export._formats import (
+    parse_formats,
+    plan_formats,
+    raw_predict,
+    require_backend,
+    write_format,
+)
 from automl.export._source import choose_model
+from automl.export._usage import loading_snippets
 from automl.plugins import load_catalog
 from automl.spec import Spec, open_space
 
@@ -43,14 +50,13 @@ def export_model(
         force: replace an existing `out`. Defaults to `False`.
         retrain: train the trial's configuration again on train + validation for its best
             epoch count, then evaluate on test. Defaults to `False` (the trial's own weights).
-        formats: extra formats besides `keras` (`saved_model`, `onnx`, `tflite`, `all`).
+        formats: extra formats besides `keras` (`saved_model`, `onnx`, `tflite`, `all`: every
+            format this model can be exported to, the others listed in the card as skipped).
             Defaults to `None` (`keras` only).
         verbose: Keras fit verbosity when retraining. Defaults to `0`.
     """
-    chosen_formats = parse_formats(formats)
-    for fmt in chosen_formats:
-        if fmt in TENSORFLOW_BACKEND_ONLY:
-            require_tensorflow(fmt, f"--format {fmt}")
+    parse_formats(formats)  # a misspelled format fails before anything else
+    require_backend(formats)  # so does one the Keras backend cannot write (onnx on JAX)
     out = Path(out)
     if out.exists() and not force:
         raise ExportError(f"{out} already exists: pass --force to replace it")
@@ -64,7 +70,7 @@ def export_model(
     evaluated, test_score = evaluate(exported.model, splits, spec, catalog)
     _, held_out_x, _ = held_out(splits)
     check_x = np.asarray(held_out_x[:CHECK_ROWS])
-    check_inputs_supported(chosen_formats, check_x)
+    chosen_formats, card_skipped = plan_formats(formats, check_x)
     reference = raw_predict(exported.model, check_x).astype("float64")
     card = build_card(spec, catalog, exported, splits, evaluated, test_score)
     with atomic_directory(out) as directory:
@@ -72,5 +78,8 @@ def export_model(
             fmt: write_format(fmt, exported.model, directory, check_x, reference)
             for fmt in chosen_formats
         }
+        card["skipped_formats"] = card_skipped
+        card["keras_imports"] = keras_imports(directory / "model.keras")
+        card["loading"] = loading_snippets(card, out)
         write_card(directory, card)
     return out

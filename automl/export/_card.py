@@ -21,9 +21,11 @@ from sklearn import metrics
 from automl.data import Splits
 from automl.export._config import components_used, recorded_config
 from automl.export._source import ExportedModel
+from automl.export._usage import files_markdown, loading_markdown
+from automl.measures import MEASURE_ROWS, metric_values
 from automl.plugins import Catalog
 from automl.spec import Spec
-from automl.trial import predict_output
+from automl.trial import as_float_inputs, predict_output
 
 # distributions whose versions matter for reloading a model
 VERSIONED = (
@@ -88,12 +90,26 @@ def held_out(splits: Splits) -> tuple[str, np.ndarray, np.ndarray]:
 def evaluate(
     model: keras.Model, splits: Splits, spec: Spec, catalog: Catalog
 ) -> tuple[dict[str, Any], float | None]:
-    """The card's `evaluation` on the held-out split, and the test score (None without test)."""
+    """The card's `evaluation` on the held-out split, and the test score (None without test).
+
+    With several objectives, `evaluation.objectives` has each one on the held-out split (the
+    measures of the model, such as its latency, taken again on this machine).
+    """
     split, x, y = held_out(splits)
     pred = predict_output(model, x, splits.task)
-    metric = catalog["metric"].get(spec.study.metric)
-    test_score = float(metric.score(y, pred)) if split == "test" else None
-    return {"split": split, **evaluation(y, pred, splits.task, splits.class_names)}, test_score
+    values = metric_values(
+        spec.study.metrics,
+        catalog,
+        model,
+        y,
+        predictions=lambda: pred,
+        rows=as_float_inputs(x[:MEASURE_ROWS]),
+    )
+    test_score = values[spec.study.metric] if split == "test" else None
+    evaluated = {"split": split, **evaluation(y, pred, splits.task, splits.class_names)}
+    if spec.study.multi_objective:
+        evaluated["objectives"] = values
+    return evaluated, test_score
 
 
 def evaluation(
@@ -162,6 +178,7 @@ def build_card(
         "config": recorded_config(trial),
         "metric": spec.study.metric,
         "direction": spec.study.direction,
+        **_objectives(spec, trial),
         "validation_score": exported.validation_score,
         "test_score": test_score,
         "retrained": retrained,
@@ -184,10 +201,31 @@ def build_card(
             "trial": trial.user_attrs.get("train_seconds"),
             "retrain": retrained["seconds"] if retrained else None,
         },
-        "plugins": plugins_used(components_used(trial, spec.study.metric), catalog),
+        "parameters": {
+            "total": int(exported.model.count_params()),
+            "trainable": int(sum(np.prod(w.shape) for w in exported.model.trainable_weights)),
+        },
+        "plugins": plugins_used(_components(spec, trial), catalog),
         "keras_backend": keras.backend.backend(),
         "versions": package_versions(),
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _components(spec: Spec, trial: Any) -> list[tuple[str, str]]:
+    """The trial's components and every metric of the study."""
+    used = components_used(trial, spec.study.metric)
+    return used + [("metric", m) for m in spec.study.metrics[1:]] if used else used
+
+
+def _objectives(spec: Spec, trial: Any) -> dict[str, Any]:
+    """With several objectives: their names, directions and the trial's validation values."""
+    if not spec.study.multi_objective:
+        return {}
+    return {
+        "metrics": list(spec.study.metrics),
+        "directions": list(spec.study.directions),
+        "validation_values": dict(zip(spec.study.metrics, trial.values, strict=True)),
     }
 
 
@@ -207,14 +245,11 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     lines += [f"- `{k}`: {v}" for k, v in card["params"].items()] or ["- (none searched)"]
     lines += ["", f"## Evaluation on the {card['evaluation']['split']} split", ""]
     lines += _evaluation(card["evaluation"])
-    lines += ["", "## Files", "", "| file | max abs difference vs Keras |", "|---|---|"]
-    lines += [f"| `{f['path']}` | {f['max_abs_diff']:.2e} |" for f in card["formats"].values()]
-    lines += [
-        "",
-        "Load with `automl.load(DIR).predict(x)` or `automl predict DIR INPUT`. "
-        f"Keras backend {card['keras_backend']}; versions in `model.json`.",
-        "",
-    ]
+    lines += ["", "## Files", "", *files_markdown(card)]
+    lines += ["", "## Loading", "", "With automl: `automl.load(DIR).predict(x)`, or"]
+    lines += ["`automl predict DIR INPUT`. With each format's own library:", ""]
+    lines += loading_markdown(card)
+    lines += [f"Keras backend {card['keras_backend']}; versions in `model.json`.", ""]
     return "\n".join(lines)
 
 
@@ -236,6 +271,9 @@ def _summary(card: dict[str, Any]) -> list[str]:
         f"- Validation {card['metric']}: {_num(card['validation_score'])}; "
         f"test {card['metric']}: {_num(card['test_score'])}",
     ]
+    if card.get("parameters"):
+        count = card["parameters"]
+        lines.append(f"- Model: {count['total']:,} parameters ({count['trainable']:,} trainable)")
     r = card["retrained"]
     if r:
         lines.append(

@@ -17,16 +17,19 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.custom_objects import plugin_packages
 from automl.data import Splits, load_splits
 from automl.errors import ExportError, StudyError
 from automl.export._config import configured_epochs, trial_config
-from automl.leaderboard import ranked
+from automl.leaderboard import INFEASIBLE_ATTR, format_values, pareto_front, ranked
+from automl.measures import MEASURE_ROWS, metric_values
+from automl.model_files import load_keras_model
+from automl.pareto import is_feasible
 from automl.plugins import Catalog
-from automl.serving import load_keras_model
 from automl.spec import Spec
 from automl.storage import checkpoint_path, open_study
 from automl.streaming import concat_rows
-from automl.trial import compile_model, fit_model, predict_output, trial_seed
+from automl.trial import as_float_inputs, compile_model, fit_model, predict_output, trial_seed
 
 
 @dataclass(frozen=True)
@@ -66,14 +69,20 @@ def choose_model(
 
 
 def choose_trial(study: optuna.Study, spec: Spec, number: int | None) -> FrozenTrial:
-    """The best complete trial, or trial `number` (which must be complete)."""
+    """The best complete trial, or trial `number` (which must be complete); never one that
+    violates `study.constraints`. A multi-objective study has no best trial: `number` must be
+    given (the error lists the Pareto front to choose from)."""
     complete = ranked(study, spec.study.direction)
     if not complete:
+        meeting = " that meets study.constraints" if spec.study.constraints else ""
         raise StudyError(
-            f"study {spec.study.name!r} has no finished trial to export yet: "
+            f"study {spec.study.name!r} has no finished trial{meeting} to export yet: "
             "run `automl tune` first"
+            + (" (or relax study.constraints)" if spec.study.constraints else "")
         )
     if number is None:
+        if spec.study.multi_objective:
+            raise StudyError(_choose_a_point(study, spec))
         return complete[0]
     trials = study.get_trials(deepcopy=False)
     for t in trials:
@@ -82,10 +91,28 @@ def choose_trial(study: optuna.Study, spec: Spec, number: int | None) -> FrozenT
                 raise StudyError(
                     f"trial {number} is {t.state.name.lower()}, not complete: it has no model"
                 )
+            if not is_feasible(t):
+                why = t.user_attrs.get(INFEASIBLE_ATTR, "violates study.constraints")
+                raise StudyError(f"trial {number} {why}: it is never chosen")
             return t
     raise StudyError(
         f"study {spec.study.name!r} has no trial {number}: expected a trial number from 0 to "
         f"{max(t.number for t in trials)}. Received: trial={number}"
+    )
+
+
+def _choose_a_point(study: optuna.Study, spec: Spec) -> str:
+    """The error of an export without `--trial` on a multi-objective study: the front."""
+    objectives = ", ".join(
+        f"{m} ({d})" for m, d in zip(spec.study.metrics, spec.study.directions, strict=True)
+    )
+    front = "\n".join(
+        f"  trial {t.number}: {format_values(dict(zip(spec.study.metrics, t.values, strict=True)))}"
+        for t in pareto_front(study)
+    )
+    return (
+        f"study {spec.study.name!r} has {len(spec.study.metrics)} objectives ({objectives}), "
+        "so no single best trial: choose a point of its Pareto front with --trial N:\n" + front
     )
 
 
@@ -95,13 +122,20 @@ def tuned_model(spec: Spec, catalog: Catalog, chosen: FrozenTrial, splits: Split
     if not ckpt.exists():
         raise ExportError(
             f"the checkpoint of trial {chosen.number} is not on this machine ({ckpt}); only the "
-            f"top {spec.study.keep_checkpoints} trials keep one (study.keep_checkpoints). "
+            f"top {spec.study.keep_checkpoints} trials keep one (study.keep_checkpoints)"
+            f"{', and the Pareto front' if spec.study.multi_objective else ''}. "
             "Pass --retrain to train its configuration again instead."
         )
-    model = load_keras_model(ckpt)
-    metric = catalog["metric"].get(spec.study.metric)
-    score = metric.score(splits.y_val, predict_output(model, splits.x_val, splits.task))
-    return ExportedModel(chosen, model, float(score))
+    model = load_keras_model(ckpt, packages=plugin_packages(catalog))
+    values = metric_values(
+        (spec.study.metric,),
+        catalog,
+        model,
+        splits.y_val,
+        predictions=lambda: predict_output(model, splits.x_val, splits.task),
+        rows=as_float_inputs(splits.x_val[:MEASURE_ROWS]),
+    )
+    return ExportedModel(chosen, model, values[spec.study.metric])
 
 
 def retrain_model(
@@ -139,5 +173,5 @@ def retrain_model(
         "final_loss": float(losses[-1]) if losses else None,
     }
     # the retrained model has seen the validation split: its validation score would flatter it
-    score = float(chosen.value) if chosen.value is not None else None
+    score = float(chosen.values[0]) if chosen.values else None
     return ExportedModel(chosen, model, score, retrained=summary)

@@ -6,17 +6,16 @@ every format, written once.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from study_util import tune_space
 
 from automl.data import load_splits
 from automl.export import export_model
 from automl.spec import open_space
-from automl.study import tune
 
 SPACE = """
 study:
@@ -45,12 +44,7 @@ optimizer:
 @pytest.fixture(scope="session")
 def tuned(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tuned two-trial study; the space file (its runs/ lives beside it)."""
-    root = tmp_path_factory.mktemp("export")
-    space = root / "space.yaml"
-    space.write_text(textwrap.dedent(SPACE).lstrip())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
-        result = tune(str(space), progress=False)
+    space, result = tune_space(tmp_path_factory.mktemp("export"), SPACE)
     assert sum(r["state"] == "complete" for r in result.leaderboard) == 2
     return space
 

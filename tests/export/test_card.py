@@ -158,5 +158,5 @@ def test_model_card_markdown_of_a_retrained_regression() -> None:
     ]
     assert "- (none searched)\n\n## Evaluation on the validation split\n" in text
     assert "MAE 1.0000, RMSE 2.0000, R2 -\n" in text
-    assert "| `model.keras` | 0.00e+00 |" in text
+    assert "| `model.keras` | - | 0.00e+00 | - | - |" in text  # a card without sizes and latency
     assert text.endswith("Keras backend tensorflow; versions in `model.json`.\n")

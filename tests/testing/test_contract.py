@@ -11,23 +11,42 @@ from plugin_util import LOCAL
 from automl.errors import PluginError
 from automl.plugins import load_catalog
 
+#: built-ins whose contract check feeds or returns text (string tensors: the TensorFlow backend
+#: only), so they stay out of the `backends` run under KERAS_BACKEND=jax
+TEXT_ONLY = {("preprocessor", "text_vectorization"), ("data_source", "text_folder")}
 
-def _builtin_components() -> list[object]:
+
+def _builtin_components(text: bool) -> list[object]:
     catalog = load_catalog(entry_points=False)
     params = []
     for registry in catalog.registries.values():
         for component in registry:
-            params.append(pytest.param(component, id=f"{component.kind}:{component.name}"))
+            text_only = (component.kind, component.name) in TEXT_ONLY or getattr(
+                component, "accepts_text", False
+            )
+            if text_only == text:
+                params.append(pytest.param(component, id=f"{component.kind}:{component.name}"))
     return params
 
 
-@pytest.mark.backends
-@pytest.mark.parametrize("component", _builtin_components())
-def test_builtin_components_pass_the_contract(component) -> None:  # type: ignore[no-untyped-def]
+def _check_builtin(component) -> None:  # type: ignore[no-untyped-def]
     from automl.testing import check_component
 
     data_params = {"name": "iris"} if component.name == "sklearn" else None
     check_component(component, data_params=data_params)
+
+
+@pytest.mark.backends
+@pytest.mark.parametrize("component", _builtin_components(text=False))
+def test_builtin_components_pass_the_contract(component) -> None:  # type: ignore[no-untyped-def]
+    _check_builtin(component)
+
+
+@pytest.mark.parametrize("component", _builtin_components(text=True))
+def test_builtin_text_components_pass_the_contract(component) -> None:  # type: ignore[no-untyped-def]
+    """Text needs the TensorFlow backend: not in the `backends` run (`tests/test_backends.py`
+    checks that other backends refuse text with exit status 2)."""
+    _check_builtin(component)
 
 
 def test_contract_rejects_unregistered_keras_class() -> None:
@@ -53,6 +72,31 @@ def test_contract_rejects_unregistered_keras_class() -> None:
         r"file; register custom Keras classes with keras\.saving\.register_keras_serializable",
     ):
         check_component(Unsaveable())
+
+
+def test_contract_feeds_token_ids_to_families_that_take_tokens() -> None:
+    """Token ids up to the vocabulary size the context gives (and 0 as padding), as ints."""
+    import keras
+
+    from automl import BaseModelFamily
+    from automl.testing import ContractError, check_component
+
+    class Tokens(BaseModelFamily):
+        name = "tokens"
+        help = "Averages token vectors."
+        takes_tokens = True
+        size: int | None = None
+
+        def build(self, inputs, ctx, **params):  # type: ignore[no-untyped-def]
+            vocabulary = self.size or ctx.vocabulary_size
+            vectors = keras.layers.Embedding(vocabulary, 4, mask_zero=True)(inputs)
+            return keras.layers.GlobalAveragePooling1D()(vectors)
+
+    check_component(Tokens())  # sized by ctx.vocabulary_size: passes
+    too_small = Tokens()
+    too_small.size = 5  # ids up to 19 do not fit
+    with pytest.raises(ContractError, match=r"model_family 'tokens': raised \w+ with default"):
+        check_component(too_small)
 
 
 @pytest.mark.parametrize(
