@@ -19,8 +19,9 @@ tune: venv  ## tune the default space, print the leaderboard, export the best mo
 	$(BIN)/automl tune $(SPACE)
 	$(BIN)/automl export $(SPACE) --out $(OUT) --force
 
-test: venv  ## the test suite (slow tests included)
+test: venv  ## the test suite (slow tests included), then its backend-neutral part on JAX
 	$(BIN)/python -m pytest -q -ra
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -q -ra -m backends
 
 lint: venv  ## ruff (lint + format) on everything, mypy on the core
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy automl

@@ -16,6 +16,7 @@ from typing import Any
 from automl import __version__, dashboard
 from automl.cli_args import (
     add_budget,
+    add_devices,
     add_json,
     add_output_options,
     add_plugin,
@@ -117,28 +118,25 @@ def _tune_arguments(p: argparse.ArgumentParser) -> None:
         "time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    p.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=1,
-        help="worker processes sharing the study, each with its share of the CPU cores",
-    )
+    add_devices(p)
 
 
 def _tune(args: argparse.Namespace) -> int:
     from optuna.trial import TrialState
 
+    from automl.parallel.devices import plan_gpus
     from automl.study import tune
 
     options = run_options(args)
+    gpus, jobs = plan_gpus(args.gpus, args.trials_per_gpu, args.jobs)
     spec, catalog = open_args(args)
     result = tune(
         spec,
         catalog=catalog,
         progress=not (args.no_progress or args.quiet),
         print_leaderboard=not args.quiet,
-        jobs=args.jobs,
+        jobs=jobs,
+        gpus=gpus,
         **options,
     )
     if result.interrupted:

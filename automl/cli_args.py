@@ -72,6 +72,15 @@ def add_budget(p: argparse.ArgumentParser, trials_help: str, timeout_help: str) 
     p.add_argument("--timeout", type=duration, help=timeout_help)
 
 
+def add_devices(p: argparse.ArgumentParser) -> None:
+    """`automl tune`'s worker processes and the GPUs they run on (`automl.parallel.plan_gpus`)."""
+    jobs = "worker processes sharing the study, each with its share of the CPU cores (default: 1)"
+    p.add_argument("-j", "--jobs", type=int, help=jobs + "; with --gpus: GPUs x K")
+    p.add_argument("--gpus", metavar="IDS", help="one GPU per worker, round-robin: 0,1 or all")
+    per_gpu = "workers sharing one GPU (TensorFlow: memory growth; JAX: 0.9/K of its memory each)"
+    p.add_argument("--trials-per-gpu", type=int, default=1, metavar="K", help=per_gpu)
+
+
 def run_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options `tune` and `worker` share (checked by argparse before the space loads)."""
     return {

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from automl.backends import require_tensorflow
 from automl.components import TASKS, VALUES
 from automl.data_checks import check_features, fillers
 from automl.errors import DataError
+from automl.streaming import LazyRows, is_lazy
 from automl.targets import encode_targets, infer_task, missing_targets
 
 if TYPE_CHECKING:
@@ -40,7 +42,8 @@ class Dataset:
 
     Args:
         x: features, shape (n, ...): (n, features) tabular, (n, h, w, c) images,
-            (n, t, f) sequences.
+            (n, t, f) sequences; or `automl.streaming.LazyRows` for data read from disk per
+            batch (splits and folds are then made on the row indices, nothing is loaded).
         y: targets, shape (n,): class labels of any type, or numbers for regression; shape
             (n, horizon) for a forecast (the next `horizon` values of the series).
         task: "binary", "multiclass", "regression" or "forecast"; inferred from `y` when None.
@@ -50,7 +53,7 @@ class Dataset:
         schema: free-form input description recorded in `model.json` (columns, dtypes...).
     """
 
-    x: np.ndarray
+    x: np.ndarray | LazyRows
     y: np.ndarray
     task: str | None = None
     name: str = ""
@@ -137,7 +140,8 @@ class Partition:
 
 def encoded_dataset(dataset: Dataset, task: str | None) -> tuple[np.ndarray, np.ndarray, str, Any]:
     """Features, encoded targets, the task and the class names of a data set (checked)."""
-    x, y = np.asarray(dataset.x), np.asarray(dataset.y)
+    x: Any = dataset.x if is_lazy(dataset.x) else np.asarray(dataset.x)  # lazy rows stay unread
+    y = np.asarray(dataset.y)
     if len(x) != len(y):
         raise DataError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
     missing = missing_targets(y)
@@ -327,7 +331,8 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     """Load the data set and partition it (seeded: every run and worker gets the same folds)."""
     with catalog.blame("data_source", spec.data.source) as source:
         dataset = source.load(**spec.data.source_params)
-    check_features(dataset.x, dataset.feature_names, _where(spec), *fillers(spec, catalog))
+    if not is_lazy(dataset.x):  # streamed rows are decoded files: nothing to read them for
+        check_features(dataset.x, dataset.feature_names, _where(spec), *fillers(spec, catalog))
     partition = partition_dataset(
         dataset,
         validation=spec.data.validation,
@@ -340,6 +345,8 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     )
     if spec.data.task is None:
         check_task(spec, catalog, partition.task)
+    if partition.x.dtype.kind in "OUS":  # refused once, before any trial, off TensorFlow
+        require_tensorflow("text inputs", dataset.name or spec.data.source)
     return partition
 
 

@@ -96,6 +96,13 @@ class ReportError(AutoMLError):
     """A report that cannot be built or written as asked (exit status 1)."""
 
 
+class BackendError(AutoMLError):
+    """A feature that the running Keras backend cannot do (e.g. ONNX export on JAX), refused
+    before any work starts; it names the backend that can (exit status 2)."""
+
+    exit_code = 2
+
+
 class DataError(AutoMLError, ValueError):
     """The data set cannot be used as given: an unreadable file, one class, NaN in features,
     arrays of the wrong shape given to `tune(x=..., y=...)` or `AutoClassifier.fit`, ...
@@ -132,7 +139,8 @@ EXIT_CODES: dict[int, str] = {
     0: "done",
     1: "any other error automl reports (a report that cannot be written, a bad setting)",
     2: "the search space or the command line is invalid (`automl validate` problems, an unknown "
-    "component, a bad option), or the input of `automl predict` does not fit the model",
+    "component, a bad option), the input of `automl predict` does not fit the model, or a "
+    "feature needs TensorFlow as the Keras backend (onnx, tflite, text inputs)",
     3: "a plugin failed to load or registered something invalid",
     4: "the study cannot run as asked: a changed search space, nothing to export",
     5: "the data cannot be used: unreadable, one class, NaN or inf in features, too few rows",

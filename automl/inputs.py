@@ -2,8 +2,9 @@
 
 Numeric arrays become float32; text (string matrices: CSV text or categorical columns) a
 TensorFlow string tensor, since Keras' array adapter refuses NumPy strings and only the TensorFlow
-backend has string tensors (other backends are refused with a message saying so). `preprocess`
-fits each preprocessor on the training split and applies it; when the result is token ids (from a
+backend has string tensors (other backends: `automl.backends.require_tensorflow` refuses them).
+`preprocess` fits each preprocessor on the training split (a bounded sample of streamed rows,
+`automl.streaming.adapt_sample`) and applies it; when the result is token ids (from a
 layer with Keras' `vocabulary_size()` that outputs integers) it also returns the vocabulary size,
 which model families that take tokens need for their `Embedding`.
 """
@@ -15,10 +16,12 @@ from typing import Any
 import keras
 import numpy as np
 
+from automl.backends import require_tensorflow
 from automl.data import Splits
-from automl.errors import AutoMLError, TrialFailed
+from automl.errors import TrialFailed
 from automl.plugins import Catalog
 from automl.space import TrialConfig
+from automl.streaming import adapt_sample
 
 
 def as_float_inputs(x: np.ndarray) -> np.ndarray:
@@ -29,11 +32,7 @@ def as_float_inputs(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind in "iufb":
         return x.astype("float32")
     if x.dtype.kind in "OUS":
-        if keras.backend.backend() != "tensorflow":
-            raise AutoMLError(
-                "text inputs need string tensors, which only the TensorFlow backend of Keras has: "
-                f"set KERAS_BACKEND=tensorflow. Received: backend={keras.backend.backend()!r}"
-            )
+        require_tensorflow("text inputs")
         import tensorflow as tf
 
         return tf.constant(x.astype(str))
@@ -49,7 +48,7 @@ def preprocess(
     vocabulary, as Keras' `TextVectorization` with `output_mode="int"`), the vocabulary size.
     """
     x: Any = inputs
-    x_fit = as_float_inputs(splits.x_train)
+    x_fit = as_float_inputs(adapt_sample(splits.x_train))  # a bounded sample of streamed rows
     vocabulary_size = None
     for step in config.preprocessors:
         with catalog.blame("preprocessor", step.name) as pre:

@@ -24,7 +24,12 @@ from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import INFEASIBLE_ATTR, pareto_front, position, ranked
 from automl.measures import broken_constraints, objective_values, violations
-from automl.parallel import IsolatedObjective, extra_plugins, interrupt_reason
+from automl.parallel import (
+    IsolatedObjective,
+    enable_compilation_cache,
+    extra_plugins,
+    interrupt_reason,
+)
 from automl.plugins import Catalog
 from automl.space import sample_config
 from automl.spec import Spec, open_space
@@ -160,6 +165,7 @@ def run_isolated_trial(
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     # a fresh sampler per trial: seed it by trial number, or every trial samples alike
     study = open_study(spec, storage, create=False, seed_offset=number)
+    enable_compilation_cache(study_dir(spec))
     splits = load_splits(spec, catalog)
     return Objective(spec, splits, catalog, verbose)(optuna.trial.Trial(study, trial_id))
 

@@ -26,9 +26,11 @@ from automl.hooks import LifecycleHooks
 from automl.leaderboard import format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
 from automl.parallel import (
+    GpuPlan,
     LoopOutcome,
     Progress,
     counted_trials,
+    enable_compilation_cache,
     handle_signals,
     run_trials,
     supervise,
@@ -37,7 +39,7 @@ from automl.parallel import (
 from automl.plugins import Catalog, load_catalog
 from automl.result import Leaderboard, TuneResult
 from automl.spec import Spec, open_space
-from automl.storage import open_study
+from automl.storage import open_study, study_dir
 
 Callback = Callable[[optuna.Study, FrozenTrial], None]
 
@@ -71,6 +73,7 @@ def run_study(
     """
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials get one line each
     study = open_study(spec, storage, seed_offset=seed_offset)
+    enable_compilation_cache(study_dir(spec))  # JAX only: trials reuse XLA compilations
     splits = load_splits(spec, catalog)
     objective = make_objective(spec, splits, catalog, storage, verbose)
     hooks = LifecycleHooks(catalog)  # a failing on_trial_end / on_study_* hook warns, naming it
@@ -130,6 +133,7 @@ def tune(
     print_leaderboard: bool = False,
     jobs: int = 1,
     catalog: Catalog | None = None,
+    gpus: GpuPlan | None = None,
 ) -> TuneResult:
     """Tune a search space; running it again resumes the same study until the budget is spent.
 
@@ -150,26 +154,45 @@ def tune(
             Defaults to `1`: trials run in this process (unless `study.recycle_after` is set).
         catalog: the registries `space` was resolved against (with a `Spec`). Defaults to
             `None`: loaded from the space's plugins.
+        gpus: the GPU of each worker process (`automl.parallel.plan_gpus`); trials then run
+            in worker processes even with `jobs=1`. Defaults to `None` (devices inherited).
     """
     given = InMemoryData(x, y, x_val, y_val, data, target)
     spec, catalog = _open(space, given, plugins, catalog)
     budget, run_timeout = _budget(spec, trials, timeout)
     started = time.monotonic()
-    if jobs != 1 or spec.study.recycle_after:
-        study, interrupted = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
-    else:
-        study, outcome = run_study(
-            spec,
-            catalog,
-            budget=budget,
-            timeout=run_timeout,
-            storage=storage,
-            verbose=verbose,
-            progress=progress,
+    if jobs != 1 or spec.study.recycle_after or gpus is not None:
+        study, interrupted = supervise(
+            spec, budget, run_timeout, storage, jobs, progress, verbose, gpus
         )
-        interrupted = outcome.interrupted
+    else:
+        study, interrupted = _in_process(
+            spec, catalog, budget, run_timeout, storage, verbose, progress
+        )
     result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog, storage=storage)
     return _finish(result, budget, started, print_leaderboard)
+
+
+def _in_process(
+    spec: Spec,
+    catalog: Catalog,
+    budget: int,
+    timeout: float | None,
+    storage: str | None,
+    verbose: int,
+    progress: bool,
+) -> tuple[optuna.Study, bool]:
+    """`tune`'s trials in this process (no workers): the study and whether a signal stopped it."""
+    study, outcome = run_study(
+        spec,
+        catalog,
+        budget=budget,
+        timeout=timeout,
+        storage=storage,
+        verbose=verbose,
+        progress=progress,
+    )
+    return study, outcome.interrupted
 
 
 def _budget(spec: Spec, trials: int | None, timeout: float | None) -> tuple[int, float | None]:

@@ -22,8 +22,10 @@ from automl.forecast import forecast_head
 from automl.inputs import as_float_inputs, preprocess, token_problem
 from automl.measures import MEASURE_ROWS, epoch_metric, measured_metrics, metric_values
 from automl.plugins import Catalog
+from automl.row_batches import RowBatches
 from automl.space import TrialConfig
 from automl.spec import Spec
+from automl.streaming import is_lazy
 
 
 def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.Model:
@@ -92,7 +94,8 @@ def class_weights(setting: Any, splits: Splits) -> dict[int, float] | None:
 
 
 def _input_dtype(x: np.ndarray) -> str:
-    return "float32" if np.asarray(x).dtype.kind in "iufb" else "string"
+    dtype = x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype  # lazy rows: not read
+    return "float32" if dtype.kind in "iufb" else "string"
 
 
 def output_width(splits: Splits) -> int:
@@ -131,15 +134,17 @@ def forward(model: keras.Model, x: Any, batch_size: int = 1024) -> np.ndarray:
     """The model's raw output on `x`, by direct forward passes in batches.
 
     Much cheaper than `model.predict` for the validation split after every epoch (no
-    `tf.function` per model, no data adapter).
+    `tf.function` per model, no data adapter). Each batch is sliced before it is converted, so
+    streamed rows (`automl.streaming.LazyRows`) are read one batch at a time.
     """
-    inputs = as_float_inputs(x)
-    n = int(inputs.shape[0])
+    n = len(x)
     if n == 0:
         return np.zeros((0, *model.output_shape[1:]), dtype="float32")
     return np.concatenate(
         [
-            keras.ops.convert_to_numpy(model(inputs[i : i + batch_size], training=False))
+            keras.ops.convert_to_numpy(
+                model(as_float_inputs(x[i : i + batch_size]), training=False)
+            )
             for i in range(0, n, batch_size)
         ]
     )
@@ -266,12 +271,17 @@ def fit_model(
     """Fit on the train part of `splits` with the trial's batch size and the class weights.
 
     Shared by trials and `automl export --retrain` (which passes train + validation as train).
+    Streamed rows are fed one batch at a time (`RowBatches`, shuffled each epoch like arrays).
     """
+    y = fit_targets(splits.y_train, splits.task)
+    data: dict[str, Any]
+    if is_lazy(splits.x_train):
+        data = {"x": RowBatches(splits.x_train, y, config.batch_size, spec.study.seed or 0)}
+    else:
+        data = {"x": as_float_inputs(splits.x_train), "y": y, "batch_size": config.batch_size}
     return model.fit(
-        as_float_inputs(splits.x_train),
-        fit_targets(splits.y_train, splits.task),
+        **data,
         epochs=epochs,
-        batch_size=config.batch_size,
         callbacks=callbacks,
         class_weight=class_weights(spec.training.class_weight, splits),
         verbose=verbose,

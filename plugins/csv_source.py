@@ -25,10 +25,9 @@ import numpy as np
 
 from automl.components import BaseDataSource, bool_param, list_param, str_param
 from automl.data import Dataset, infer_task
-from automl.errors import AutoMLError, DataError
+from automl.errors import DataError
 from automl.registry import did_you_mean
 from automl_plugins.preprocessors import MISSING_MARKERS
-from automl_plugins.text import string_tensor_problem
 
 #: a string column looks like free text (not categories) when most rows are distinct and the
 #: typical cell has at least this many words
@@ -207,9 +206,6 @@ class CsvSource(BaseDataSource):
             x, names, schema = text_features(path, header, rows, t, text)
         else:
             x, names, schema = _tabular(path, header, rows, t)
-        problem = string_tensor_problem(str(path)) if x.dtype == object else None
-        if problem:
-            raise AutoMLError(problem)  # a setting (the Keras backend), not the data
         validation_rows = np.arange(len(rows) - n_val, len(rows)) if n_val else None
         return Dataset(
             x=x,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,8 @@ from automl import hookimpl
 from automl.components import BaseDataSource, bool_param, float_param, int_param, str_param
 from automl.data import Dataset, infer_task
 from automl.errors import DataError
+from automl.streaming import LazyRows
+from automl_plugins._image_files import ImageFiles
 from automl_plugins.csv_source import CsvSource, data_file
 from automl_plugins.text_folder_source import TextFolderSource
 
@@ -271,25 +272,34 @@ def _npz(params: dict[str, Any]) -> Iterator[tuple[Any, Path]]:
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-
-
-def _tf_reason(exc: Exception) -> str:
-    """TensorFlow's message without its op and device decoration."""
-    text = str(exc).strip()
-    match = re.search(r"\}\}\s*(.*?)\s*\[Op:", text, re.DOTALL)
-    return match.group(1) if match else text.splitlines()[0] if text else type(exc).__name__
+#: `image_folder` streams a folder whose decoded pixels exceed this many MB (float32)
+STREAM_ABOVE_MB = 1000.0
 
 
 class ImageFolderSource(BaseDataSource):
-    """One subfolder per class, each image resized to `height` x `width` (TensorFlow decoders)."""
+    """One subfolder per class, each image resized to `height` x `width` (TensorFlow decoders).
+
+    Above `stream_above_mb` of decoded pixels the images stay on disk: the data set is the file
+    list (`automl.streaming.LazyRows`), split like arrays, and decoded one batch at a time.
+    """
 
     name = "image_folder"
-    help = "A folder with one subfolder of images (png, jpg, bmp, gif) per class, resized."
+    help = (
+        "A folder with one subfolder of images (png, jpg, bmp, gif) per class, resized; "
+        "streamed from disk per batch when larger than stream_above_mb once decoded."
+    )
     params = (
         str_param("path", "", "The root folder (relative to the YAML file)."),
         int_param("height", 32, "Image height after resizing.", bounds=(1, None)),
         int_param("width", 32, "Image width after resizing.", bounds=(1, None)),
         int_param("channels", 3, "1 (grey) or 3 (RGB).", bounds=(1, 3)),
+        float_param(
+            "stream_above_mb",
+            STREAM_ABOVE_MB,
+            "Decoded size (MB of float32 pixels) above which images are read from disk per "
+            "batch instead of loaded at once; 0 always streams.",
+            bounds=(0, None),
+        ),
     )
 
     def _classes(self, params: dict[str, Any]) -> tuple[Path, list[Path]]:
@@ -310,33 +320,25 @@ class ImageFolderSource(BaseDataSource):
         return 3
 
     def load(self, **params: Any) -> Dataset:
-        import tensorflow as tf
-
         full = {**self.defaults(), **params}
         root, classes = self._classes(full)
-        images, labels = [], []
+        files, labels = [], []
         for label, folder in enumerate(classes):
-            files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-            if not files:
+            found = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
                 raise DataError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
-            for f in files:
-                try:
-                    img = tf.io.decode_image(
-                        tf.io.read_file(str(f)), channels=full["channels"], expand_animations=False
-                    )
-                except Exception as exc:  # TensorFlow's InvalidArgumentError
-                    raise DataError(f"{f}: cannot decode the image: {_tf_reason(exc)}") from None
-                img = tf.image.resize(img, (full["height"], full["width"]))
-                images.append(img.numpy())
-                labels.append(label)
-        shape = [full["height"], full["width"], full["channels"]]
+            files += found
+            labels += [label] * len(found)
+        reader = ImageFiles(files, full["height"], full["width"], full["channels"])
+        rows = LazyRows(reader)
+        streamed = reader.decoded_bytes() > full["stream_above_mb"] * 1e6
         schema = {
             "format": "images",
             "input": "images (n, height, width, channels), pixels 0-255",
-            "shape": shape,
+            "shape": list(reader.row_shape),
         }
         return Dataset(
-            x=np.stack(images).astype("float32"),
+            x=rows if streamed else np.asarray(rows),
             y=np.asarray(labels),
             name=f"image_folder:{root.name}",
             class_names=[c.name for c in classes],

@@ -5,7 +5,9 @@ adapted on the training split only and placed inside the model, so the exported 
 strings (one column per text column). It outputs token ids (`output_mode: int`, for the
 `embedding_*` and `transformer` families of `automl_plugins.text_models`) or one vector per row
 (`multi_hot`, `count`, `tf_idf`, for `mlp`). String tensors exist only in TensorFlow: with another
-Keras backend the text components refuse with a message saying so. Keras is imported lazily; the
+Keras backend text is refused once, when the data set loads (`automl.backends.require_tensorflow`,
+exit status 2), and by `automl.inputs.as_float_inputs` for raw strings given to a model (which
+also runs before this preprocessor is built). Keras is imported lazily; the
 custom Keras class lives in `automl_plugins.text_layers` (imported by
 `automl_plugins.keras_objects`). The text sources are the csv source's `text` columns and
 `text_folder` (`automl_plugins.text_folder_source`).
@@ -13,7 +15,6 @@ custom Keras class lives in `automl_plugins.text_layers` (imported by
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -22,25 +23,6 @@ from automl import hookimpl
 from automl.components import BasePreprocessor, choice_param, int_param, str_param
 
 OUTPUT_MODES = ("int", "multi_hot", "count", "tf_idf")
-
-
-def string_tensor_problem(what: str) -> str | None:
-    """Why text cannot work with the Keras backend in use (JAX, PyTorch), or None (TensorFlow).
-
-    Keras is not imported for this: before it is loaded (`automl validate`) the answer is None;
-    `automl tune` and `automl predict` have loaded it, and building a model checks again.
-    """
-    keras = sys.modules.get("keras")
-    if keras is None:
-        return None
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        return None
-    return (
-        f"{what}: text needs string tensors, which only the TensorFlow backend of Keras has. Set "
-        f"KERAS_BACKEND=tensorflow (TensorFlow is installed with automl). Received: "
-        f"backend={backend!r}"
-    )
 
 
 class TextVectorization(BasePreprocessor):
@@ -84,9 +66,6 @@ class TextVectorization(BasePreprocessor):
     )
 
     def build(self, x_train: Any, **params: Any) -> Any:
-        problem = string_tensor_problem("text_vectorization")
-        if problem:
-            raise ValueError(problem)
         from automl_plugins.text_layers import TextVectorizer
 
         dtype = str(getattr(x_train, "dtype", ""))

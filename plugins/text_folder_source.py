@@ -16,9 +16,8 @@ import numpy as np
 
 from automl.components import BaseDataSource, str_param
 from automl.data import Dataset
-from automl.errors import AutoMLError, DataError
+from automl.errors import DataError
 from automl_plugins.csv_source import data_file
-from automl_plugins.text import string_tensor_problem
 
 
 class TextFolderSource(BaseDataSource):
@@ -58,9 +57,6 @@ class TextFolderSource(BaseDataSource):
         root, _ = self._classes(params)
         import keras
 
-        problem = string_tensor_problem("text_folder")
-        if problem:
-            raise AutoMLError(problem)  # a setting (the Keras backend), not the data
         with contextlib.redirect_stdout(io.StringIO()):  # "Found N files belonging to K classes."
             dataset = keras.utils.text_dataset_from_directory(
                 root, batch_size=None, shuffle=False, label_mode="int"

@@ -265,7 +265,8 @@ def test_text_folder_errors(catalog: Any, tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- other backends
 @pytest.mark.slow
 def test_other_backends_refuse_text_clearly(tmp_path: Path) -> None:
-    """JAX has no string tensors: `automl tune` stops before the first trial, saying so."""
+    """JAX has no string tensors: `automl tune` stops before the first trial, saying so (the
+    same `BackendError`, exit status 2, as `--format onnx` on JAX: `tests/test_backends.py`)."""
     pytest.importorskip("jax")
     space = tmp_path / "space.yaml"
     space.write_text(
@@ -275,8 +276,11 @@ def test_other_backends_refuse_text_clearly(tmp_path: Path) -> None:
     env = {**os.environ, "KERAS_BACKEND": "jax", "AUTOML_RUNS_DIR": str(tmp_path / "runs")}
     cli = [sys.executable, "-m", "automl.cli", "tune", str(space)]
     done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 1, done.stderr
-    assert "sentiment.csv: text needs string tensors, which only the TensorFlow backend" in (
-        done.stderr
-    )
-    assert "Received: backend='jax'" in done.stderr
+    assert done.returncode == 2, done.stderr
+    assert (
+        "error: csv:sentiment.csv: text inputs (text or categorical columns, text files) cannot "
+        "be used on the jax backend: they are string tensors, which only TensorFlow has. Run "
+        "with KERAS_BACKEND=tensorflow"
+    ) in done.stderr
+    assert "Received: backend=jax" in done.stderr
+    assert "trial 0" not in done.stderr  # refused before the first trial

@@ -12,7 +12,13 @@ from automl.custom_objects import keras_imports
 from automl.errors import ExportError
 from automl.export._atomic import atomic_directory
 from automl.export._card import build_card, evaluate, held_out, write_card
-from automl.export._formats import parse_formats, plan_formats, raw_predict, write_format
+from automl.export._formats import (
+    parse_formats,
+    plan_formats,
+    raw_predict,
+    require_backend,
+    write_format,
+)
 from automl.export._source import choose_model
 from automl.export._usage import loading_snippets
 from automl.plugins import load_catalog
@@ -50,6 +56,7 @@ def export_model(
         verbose: Keras fit verbosity when retraining. Defaults to `0`.
     """
     parse_formats(formats)  # a misspelled format fails before anything else
+    require_backend(formats)  # so does one the Keras backend cannot write (onnx on JAX)
     out = Path(out)
     if out.exists() and not force:
         raise ExportError(f"{out} already exists: pass --force to replace it")

@@ -156,7 +156,7 @@ def input_schema(splits: Splits) -> dict[str, Any]:
     """What `automl predict` checks inputs against: shape, dtype, columns, the source's notes."""
     shape = list(splits.input_shape)
     kind = {1: "tabular", 3: "image"}.get(len(shape), "tensor")
-    dtype = "string" if np.asarray(splits.x_train).dtype.kind in "OUS" else "float32"
+    dtype = "string" if splits.x_train.dtype.kind in "OUS" else "float32"
     schema: dict[str, Any] = dict(splits.schema)
     schema.update({"kind": schema.get("kind", kind), "shape": shape, "dtype": dtype})
     if splits.feature_names and len(shape) == 1 and len(splits.feature_names) == shape[0]:

@@ -21,6 +21,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from automl.backends import TENSORFLOW_BACKEND_ONLY, backend, require_tensorflow
 from automl.console import filtered_stderr
 from automl.errors import AutoMLError, ExportError
 from automl.model_files import load_keras_model
@@ -84,11 +85,30 @@ def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in chosen)
 
 
+def named_formats(formats: str | Iterable[str] | None) -> set[str]:
+    """The canonical names written in `formats` (`all` stays `all`), without checking them."""
+    names = formats.split(",") if isinstance(formats, str) else list(formats or [])
+    return {FORMAT_ALIASES.get(n.strip().lower(), n.strip().lower()) for n in names}
+
+
+def require_backend(formats: str | Iterable[str] | None) -> None:
+    """Refuse, before anything is loaded, a format named explicitly that needs TensorFlow as the
+    Keras backend (`BackendError`); with `all` such formats are skipped instead (`unavailable`)."""
+    for fmt in FORMATS:
+        if fmt in named_formats(formats) and fmt in TENSORFLOW_BACKEND_ONLY:
+            require_tensorflow(fmt, f"--format {fmt}")
+
+
 def unavailable(formats: tuple[str, ...], x: np.ndarray) -> dict[str, str]:
     """The formats of `formats` this model cannot be exported to here, each with the reason."""
     why: dict[str, str] = {}
     if x.dtype.kind not in "iufb":
         why.update({f: f"text inputs: {NUMERIC_INPUTS_ONLY[f]}" for f in NUMERIC_INPUTS_ONLY})
+    running = backend()
+    if running != "tensorflow":
+        for f in FORMATS:
+            if f in TENSORFLOW_BACKEND_ONLY and f not in why:
+                why[f] = f"the {running} backend: {TENSORFLOW_BACKEND_ONLY[f][1]}"
     if "onnx" not in why and importlib.util.find_spec("tf2onnx") is None:
         why["onnx"] = "needs the export extra: pip install 'automl-keras[export]'"
     return {f: why[f] for f in formats if f in why}
@@ -104,8 +124,7 @@ def plan_formats(
     """
     chosen = parse_formats(formats)
     skipped = unavailable(chosen, x)
-    names = formats.split(",") if isinstance(formats, str) else list(formats or [])
-    named = {FORMAT_ALIASES.get(n.strip().lower(), n.strip().lower()) for n in names}
+    named = named_formats(formats)
     refused = [f for f in skipped if f in named or "all" not in named]
     if refused:
         raise ExportError(

@@ -28,6 +28,7 @@ from automl.pareto import is_feasible
 from automl.plugins import Catalog
 from automl.spec import Spec
 from automl.storage import checkpoint_path, open_study
+from automl.streaming import concat_rows
 from automl.trial import as_float_inputs, compile_model, fit_model, predict_output, trial_seed
 
 
@@ -155,7 +156,7 @@ def retrain_model(
     )
     merged = dataclasses.replace(
         splits,
-        x_train=np.concatenate([splits.x_train, splits.x_val]),
+        x_train=concat_rows(splits.x_train, splits.x_val),
         y_train=np.concatenate([splits.y_train, splits.y_val]),
     )
     started = time.perf_counter()

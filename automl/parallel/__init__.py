@@ -12,6 +12,7 @@ room; run it outside the lock while a heartbeat thread says it is alive; tell th
 - `signals`: SIGTERM / SIGINT fail the running trial with the reason and stop the loop.
 - `isolation`: `study.isolation: process` runs each trial in a fresh spawned process.
 - `supervisor`: `tune --jobs N` starts N `automl worker` processes and replaces recycled ones.
+- `devices`: `tune --gpus`: each worker's GPU and memory settings; JAX's compilation cache.
 - `threads`: each worker's share of the CPU threads.
 - `progress`: the progress bar over trials.
 """
@@ -24,6 +25,13 @@ from automl.parallel.budget import (
     claim_trial,
     counted_trials,
     worker_name,
+)
+from automl.parallel.devices import (
+    GpuPlan,
+    enable_compilation_cache,
+    parse_gpus,
+    plan_gpus,
+    visible_gpus,
 )
 from automl.parallel.heartbeat import HEARTBEAT_ATTR, Heartbeat, fail_stale_trials
 from automl.parallel.isolation import IsolatedObjective, extra_plugins
@@ -47,6 +55,7 @@ __all__ = [
     "THREAD_VARS",
     "WORKER_ATTR",
     "Claim",
+    "GpuPlan",
     "Heartbeat",
     "IsolatedObjective",
     "LoopOutcome",
@@ -55,6 +64,7 @@ __all__ = [
     "budget_use",
     "claim_trial",
     "counted_trials",
+    "enable_compilation_cache",
     "extra_plugins",
     "fail_stale_trials",
     "file_lock",
@@ -63,11 +73,14 @@ __all__ = [
     "interruptible",
     "limit_threads",
     "lock_path",
+    "parse_gpus",
+    "plan_gpus",
     "run_trials",
     "stop_requested",
     "supervise",
     "thread_env",
     "threads_per_worker",
+    "visible_gpus",
     "worker_command",
     "worker_name",
 ]

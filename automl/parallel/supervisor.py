@@ -1,6 +1,6 @@
 """`tune --jobs N`: N `automl worker` processes share one study, each with its share of the CPU
-threads; the ones that recycle themselves (`study.recycle_after`) are replaced; the progress bar
-follows the trials they tell."""
+threads (and, with `--gpus`, its GPU); the ones that recycle themselves (`study.recycle_after`)
+are replaced in the same slot, on the same GPU; the progress bar follows the trials they tell."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import optuna
 
 from automl.errors import AutoMLError
 from automl.parallel.budget import budget_use, counted_trials
+from automl.parallel.devices import GpuPlan
 from automl.parallel.isolation import extra_plugins
 from automl.parallel.progress import Progress
 from automl.parallel.signals import handle_signals, stop_requested
@@ -55,24 +56,39 @@ class _Workers:
     """The running worker processes of one `supervise` call."""
 
     def __init__(
-        self, spec: Spec, budget: int, timeout: float | None, storage: str | None, jobs: int
+        self,
+        spec: Spec,
+        budget: int,
+        timeout: float | None,
+        storage: str | None,
+        jobs: int,
+        gpus: GpuPlan | None = None,
     ) -> None:
         self.spec, self.budget, self.timeout, self.storage = spec, budget, timeout, storage
         self.threads = threads_per_worker(jobs)
+        self.gpus = gpus
         self.started = time.monotonic()
         self.launched = 0
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.slots: dict[int, int] = {}  # pid -> worker slot (which GPU it has)
         self.failures: list[int] = []
         self.interrupted = self.stopping = False
 
-    def start(self, verbose: int) -> None:
-        """Start one more worker with the time that is left."""
+    def env(self, slot: int) -> dict[str, str]:
+        """The environment of the worker in `slot`: its CPU threads, and its GPU if any."""
+        gpu_env = self.gpus.env(slot) if self.gpus is not None else {}
+        return {**os.environ, **thread_env(self.threads), **gpu_env}
+
+    def start(self, verbose: int, slot: int) -> None:
+        """Start a worker in `slot` with the time that is left."""
         left = None if self.timeout is None else self.timeout - (time.monotonic() - self.started)
         cmd = worker_command(
             self.spec, self.budget, left, self.storage, self.launched, self.threads, verbose
         )
         self.launched += 1
-        self.procs.append(subprocess.Popen(cmd, env={**os.environ, **thread_env(self.threads)}))
+        proc = subprocess.Popen(cmd, env=self.env(slot))
+        self.procs.append(proc)
+        self.slots[proc.pid] = slot
 
     def stop(self) -> None:
         """Ctrl-C or SIGTERM: stop the workers too (each fails its running trial and exits)."""
@@ -88,11 +104,12 @@ class _Workers:
             if code is None:
                 continue
             self.procs.remove(p)
+            slot = self.slots.pop(p.pid)
             out_of_time = (
                 self.timeout is not None and time.monotonic() - self.started >= self.timeout
             )
             if code == RECYCLE_EXIT and not out_of_time and not self.stopping:
-                self.start(verbose)
+                self.start(verbose, slot)
             elif code == INTERRUPTED_EXIT:
                 self.interrupted = True
             elif code not in (0, RECYCLE_EXIT):
@@ -107,6 +124,7 @@ def supervise(
     jobs: int,
     progress: bool = True,
     verbose: int = 0,
+    gpus: GpuPlan | None = None,
 ) -> tuple[optuna.Study, bool]:
     """Keep `jobs` worker processes running until the budget is used or the time is up,
     replacing those that recycle themselves; returns the study and whether a signal stopped it.
@@ -119,6 +137,8 @@ def supervise(
         jobs: worker processes at once.
         progress: show the progress bar. Defaults to `True`.
         verbose: Keras fit verbosity of the workers. Defaults to `0`.
+        gpus: which GPU each worker gets (`automl.parallel.devices.plan_gpus`). Defaults to
+            `None`: the workers inherit this process's devices.
     """
     if jobs < 1:
         raise AutoMLError(f"`jobs >= 1` must hold. Received: jobs={jobs}")
@@ -130,10 +150,10 @@ def supervise(
     study = open_study(spec, storage)  # create it once, before the workers race to
     done = len(counted_trials(study))
     bar = Progress(budget, done, study, progress and done < budget)
-    workers = _Workers(spec, budget, timeout, storage, jobs)
+    workers = _Workers(spec, budget, timeout, storage, jobs, gpus)
     used, waiting = budget_use(study)
-    for _ in range(min(jobs, max(0, budget - used) + waiting)):
-        workers.start(verbose)
+    for slot in range(min(jobs, max(0, budget - used) + waiting)):
+        workers.start(verbose, slot)
     try:
         with handle_signals():
             while workers.procs:

@@ -11,28 +11,48 @@ from plugin_util import LOCAL
 from automl.errors import PluginError
 from automl.plugins import load_catalog
 
+#: built-ins whose contract check feeds or returns text (string tensors: the TensorFlow backend
+#: only), so they stay out of the `backends` run under KERAS_BACKEND=jax
+TEXT_ONLY = {("preprocessor", "text_vectorization"), ("data_source", "text_folder")}
 
-def _builtin_components() -> list[object]:
+
+def _builtin_components(text: bool) -> list[object]:
     catalog = load_catalog(entry_points=False)
     params = []
     for registry in catalog.registries.values():
         for component in registry:
-            slow = component.name == "pretrained"  # builds a keras.applications network 3 times
-            marks = pytest.mark.slow if slow else ()
-            params.append(
-                pytest.param(component, id=f"{component.kind}:{component.name}", marks=marks)
+            text_only = (component.kind, component.name) in TEXT_ONLY or getattr(
+                component, "accepts_text", False
             )
+            if text_only == text:
+                slow = component.name == "pretrained"  # builds a keras.applications network 3 times
+                marks = pytest.mark.slow if slow else ()
+                params.append(
+                    pytest.param(component, id=f"{component.kind}:{component.name}", marks=marks)
+                )
     return params
 
 
-@pytest.mark.parametrize("component", _builtin_components())
-def test_builtin_components_pass_the_contract(component) -> None:  # type: ignore[no-untyped-def]
+def _check_builtin(component) -> None:  # type: ignore[no-untyped-def]
     from automl.testing import check_component
 
     data_params = {"name": "iris"} if component.name == "sklearn" else None
     # the pretrained family downloads imagenet weights by default: random weights here
     params = {"weights": None, "image_size": 32} if component.name == "pretrained" else None
     check_component(component, data_params=data_params, params=params)
+
+
+@pytest.mark.backends
+@pytest.mark.parametrize("component", _builtin_components(text=False))
+def test_builtin_components_pass_the_contract(component) -> None:  # type: ignore[no-untyped-def]
+    _check_builtin(component)
+
+
+@pytest.mark.parametrize("component", _builtin_components(text=True))
+def test_builtin_text_components_pass_the_contract(component) -> None:  # type: ignore[no-untyped-def]
+    """Text needs the TensorFlow backend: not in the `backends` run (`tests/test_backends.py`
+    checks that other backends refuse text with exit status 2)."""
+    _check_builtin(component)
 
 
 def test_contract_rejects_unregistered_keras_class() -> None:
