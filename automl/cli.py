@@ -218,9 +218,18 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trial", type=int, help="export this trial instead of the best")
     p.add_argument("--force", action="store_true", help="replace an existing --out directory")
     p.add_argument(
+        "--single",
         "--retrain",
+        dest="single",
         action="store_true",
-        help="train the trial's configuration again on train+validation, then test",
+        help="train the trial's configuration again as one model on all training rows "
+        "(default: the trial's own weights; its fold models averaged when cross-validated)",
+    )
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        metavar="N",
+        help="greedy ensemble selection over the top N trials' out-of-fold predictions",
     )
     p.add_argument(
         "--format",
@@ -231,7 +240,7 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from automl.export import export_model
+    from automl.export import export_model, export_summary
 
     out = export_model(
         args.space,
@@ -240,17 +249,12 @@ def _export(args: argparse.Namespace) -> int:
         storage=args.storage,
         plugins=tuple(args.plugin),
         force=args.force,
-        retrain=args.retrain,
+        retrain=args.single,
         formats=args.format,
+        ensemble=args.ensemble,
     )
     card = json.loads((out / "model.json").read_text())
-    test = card["test_score"]
-    how = " (retrained on train+validation)" if card.get("retrained") else ""
-    print(
-        f"exported trial {card['trial']}{how} to {out}: validation {card['metric']} "
-        f"{card['validation_score']:.4f}"
-        + (f", test {card['metric']} {test:.4f}" if test is not None else "")
-    )
+    print(export_summary(card, out))
     for fmt in card.get("formats", {}).values():
         print(f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
     return 0

@@ -289,6 +289,10 @@ class BaseMetric(Component):
 
     kind = "metric"
     direction: ClassVar[Literal["maximize", "minimize"]] = "maximize"
+    #: On a binary task, `automl export` chooses the decision threshold on P(class 1) that
+    #: maximizes this metric on out-of-fold predictions (instead of 0.5). True for metrics of the
+    #: predicted labels whose best threshold is not degenerate (accuracy, balanced accuracy, F1).
+    tunes_threshold: ClassVar[bool] = False
 
     @abstractmethod
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial, TrialState
@@ -54,7 +55,8 @@ def ranked(study: optuna.Study, direction: Direction | None = None) -> list[Froz
 
 
 def leaderboard(study: optuna.Study, direction: Direction | None = None) -> list[dict[str, Any]]:
-    """Rows: complete trials by score, then pruned, then failed (with the reason).
+    """Rows: complete trials by score (the mean over folds, with their `std`), then pruned,
+    then failed (with the reason).
 
     Args:
         study: the study.
@@ -74,12 +76,17 @@ def _row(t: FrozenTrial, rank: int, retry: int | None) -> dict[str, Any]:
         else None
     )
     reason = t.user_attrs.get("fail_reason") or t.user_attrs.get("pruned_reason")
+    fold_scores = t.user_attrs.get("fold_scores") or []
     if retry is not None:  # a dead worker's trial says so, and which trial ran it again
         reason = f"{reason or 'its worker died (no heartbeat)'}; retried as trial {retry}"
     return {
         "rank": rank if t.state == TrialState.COMPLETE else None,
         "trial": t.number,
         "score": t.value,
+        # the spread over cross-validation folds (population std, as scikit-learn's
+        # GridSearchCV `std_test_score`); None for a hold-out split
+        "std": float(np.std(fold_scores)) if len(fold_scores) > 1 else None,
+        "folds": len(fold_scores) or None,
         "state": t.state.name.lower(),
         "epochs": t.user_attrs.get("epochs", len(t.intermediate_values) or None),
         "duration": round(duration, 2) if duration is not None else None,
@@ -111,12 +118,20 @@ def _cells(r: dict[str, Any]) -> list[str]:
     return [
         str(r["rank"] or "-"),
         str(r["trial"]),
-        f"{r['score']:.4f}" if r["score"] is not None else "-",
+        _score(r),
         r["state"],
         str(r["epochs"] or "-"),
         f"{r['duration']:.1f}s" if r["duration"] is not None else "-",
         params,
     ]
+
+
+def _score(r: dict[str, Any]) -> str:
+    """`0.9583`, or `0.9583 ±0.0204` for a cross-validated trial (mean and std over folds)."""
+    if r["score"] is None:
+        return "-"
+    std = r.get("std")
+    return f"{r['score']:.4f}" + (f" ±{std:.4f}" if std is not None else "")
 
 
 def _short(value: Any) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from automl.decision import class_indices
 from automl.errors import AutoMLError, InputError, StudyError
 from automl.plugins import load_catalog
 from automl.trial import predict_output
@@ -43,6 +44,7 @@ class LoadedModel:
         self.card = card
         self.task: str = card["task"]
         self.class_labels: list[str] | None = card.get("class_labels")
+        self.threshold: float | None = (card.get("threshold") or {}).get("value")  # binary
         self.schema: dict[str, Any] = card.get("input_schema") or {
             "shape": card["input_shape"],
             "dtype": card.get("input_dtype", "float32"),
@@ -65,12 +67,14 @@ class LoadedModel:
         return self._output(x)
 
     def predict(self, x: Any) -> np.ndarray:
-        """Class labels (as recorded, strings) for classifiers; predicted values for regression."""
+        """Class labels (strings; a binary model's at its tuned `threshold`), or values."""
         out = self._output(x)
-        if self.task == "regression":
-            return out
-        labels = np.asarray(self.class_labels or [str(i) for i in range(out.shape[1])])
-        return labels[out.argmax(axis=1)]
+        return out if self.task == "regression" else self.labels_of(out)
+
+    def labels_of(self, proba: np.ndarray) -> np.ndarray:
+        """The labels `predict` gives for these `predict_proba` rows."""
+        labels = np.asarray(self.class_labels or [str(i) for i in range(proba.shape[1])])
+        return labels[class_indices(proba, self.threshold)]
 
     def _output(self, x: Any) -> np.ndarray:
         return predict_output(self.model, self.check(x), self.task)
@@ -375,7 +379,7 @@ def write_predictions(
     else:
         proba = model.predict_proba(x)
         labels = model.class_labels or [str(i) for i in range(proba.shape[1])]
-        arrays["label"] = columns["label"] = np.asarray(labels)[proba.argmax(axis=1)]
+        arrays["label"] = columns["label"] = model.labels_of(proba)
         arrays["probabilities"] = proba
         arrays["class_labels"] = np.asarray(labels)
         columns.update({f"p_{label}": proba[:, i] for i, label in enumerate(labels)})

@@ -18,13 +18,14 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.data import load_splits
+from automl.data import load_partition
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import TuneResult, format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
 from automl.parallel import (
     LoopOutcome,
     Progress,
+    budget_lock,
     counted_trials,
     handle_signals,
     run_trials,
@@ -32,6 +33,7 @@ from automl.parallel import (
     worker_name,
 )
 from automl.plugins import Catalog, load_catalog
+from automl.space import default_params
 from automl.spec import Spec, open_space
 from automl.storage import open_study
 
@@ -67,8 +69,9 @@ def run_study(
     """
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials get one line each
     study = open_study(spec, storage, seed_offset=seed_offset)
-    splits = load_splits(spec, catalog)
-    objective = make_objective(spec, splits, catalog, storage, verbose)
+    enqueue_defaults(study, spec, catalog, storage)
+    partition = load_partition(spec, catalog)
+    objective = make_objective(spec, partition, catalog, storage, verbose)
     hooks = LifecycleHooks(catalog)  # a failing on_trial_end / on_study_* hook warns, naming it
     done = len(counted_trials(study))
     bar = Progress(budget, done, study, progress and done < budget)
@@ -92,6 +95,24 @@ def run_study(
         bar.close()
         hooks.on_study_end(study=study)
     return study, outcome
+
+
+def enqueue_defaults(
+    study: optuna.Study, spec: Spec, catalog: Catalog, storage: str | None
+) -> bool:
+    """Known-good first: the first trial of a new study is every component's declared default
+    (`automl.space.default_params`), so a plugin author's defaults are always tried.
+
+    Done under the budget lock, so that of several workers starting a study only one enqueues
+    it. A grid study explores its grid only. Returns whether a trial was enqueued.
+    """
+    if spec.study.sampler.name == "grid":
+        return False
+    with budget_lock(study, spec, storage):
+        if study.get_trials(deepcopy=False):
+            return False
+        study.enqueue_trial(default_params(spec, catalog), user_attrs={"defaults": True})
+    return True
 
 
 def _after_trial(spec: Spec, hooks: LifecycleHooks, bar: Progress, label: str) -> Callback:
@@ -219,4 +240,4 @@ def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: 
     return result
 
 
-__all__ = ["run_study", "tune", "work", "worker_seed_offset"]
+__all__ = ["enqueue_defaults", "run_study", "tune", "work", "worker_seed_offset"]

@@ -236,6 +236,8 @@ class TrialResult:
     best_epoch: int
     duration: float
     history: dict[str, list[float]] = field(default_factory=dict)
+    #: the kept weights' output on the validation rows (`predict_output`): out-of-fold predictions
+    predictions: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def compile_model(
@@ -313,19 +315,24 @@ def run_trial(
     hook: Any = None,
     verbose: int = 0,
     record_history: Callable[[dict[str, list[float]]], None] | None = None,
+    report: bool = True,
 ) -> TrialResult:
     """Build, compile, fit and score one configuration. Raises `optuna.TrialPruned` when pruned.
 
     Args:
         record_history: called with the per-epoch `loss`, `val_loss` and `score` of the epochs
             that ran, whether the trial completes, is pruned or fails. Defaults to `None`.
+        report: report each epoch's score to `trial` and let its pruner stop the fit. `False`
+            for the folds after the first of a cross-validated trial (the objective reports
+            their running mean). Defaults to `True`.
     """
     started = time.perf_counter()
     model, loss, optimizer_callbacks = compile_model(
         config, splits, catalog, trial_seed(spec, trial.number if trial is not None else 0)
     )
     metric = catalog["metric"].get(spec.study.metric)
-    scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, trial, hook, loss)
+    reporter = trial if report else None
+    scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, reporter, hook, loss)
     callbacks = [scorer, *optimizer_callbacks, *_early_stopping(spec)]
     try:
         with catalog.blame("model_family", config.model.name):
@@ -338,7 +345,8 @@ def run_trial(
     if scorer.pruned_at is not None:
         raise optuna.TrialPruned(f"pruned at epoch {scorer.pruned_at + 1}")
     # the score of the weights we keep (EarlyStopping restored the best epoch), computed exactly
-    score = float(metric.score(splits.y_val, predict_output(model, splits.x_val, splits.task)))
+    predictions = predict_output(model, splits.x_val, splits.task)
+    score = float(metric.score(splits.y_val, predictions))
     scores = np.asarray(scorer.history["score"])
     ran = len(scorer.history["loss"])
     pick = np.argmax if spec.study.direction == "maximize" else np.argmin
@@ -349,4 +357,5 @@ def run_trial(
         best_epoch=int(pick(scores)) + 1 if len(scores) else ran,
         duration=time.perf_counter() - started,
         history=scorer.history,
+        predictions=predictions,
     )

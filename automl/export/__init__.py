@@ -17,5 +17,6 @@ from __future__ import annotations
 
 from automl.export._artifact import export_model
 from automl.export._formats import FORMATS, parse_formats
+from automl.export._markdown import export_summary
 
-__all__ = ["FORMATS", "export_model", "parse_formats"]
+__all__ = ["FORMATS", "export_model", "export_summary", "parse_formats"]

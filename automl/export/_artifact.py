@@ -1,23 +1,29 @@
-"""`export_model`: the best (or a chosen) trial -> a verified artifact directory, step by step."""
+"""`export_model`: the best trial (or an ensemble) -> a verified artifact directory, in steps."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import keras
 import numpy as np
 
 from automl.errors import ExportError
 from automl.export._atomic import atomic_directory
-from automl.export._card import build_card, evaluate, held_out, write_card
+from automl.export._card import build_card, write_card
+from automl.export._estimate import assess
 from automl.export._formats import check_inputs_supported, parse_formats, raw_predict, write_format
 from automl.export._source import choose_model
 from automl.plugins import load_catalog
 from automl.spec import Spec, open_space
+from automl.trial import forward
 
 # rows of the held-out split used for the round-trip check of each format
 CHECK_ROWS = 1024
+# the latency measurement: single-row calls (median of this many), and a batch of this many rows
+LATENCY_CALLS, LATENCY_BATCH = 20, 256
 
 
 def export_model(
@@ -30,8 +36,9 @@ def export_model(
     retrain: bool = False,
     formats: str | Iterable[str] | None = None,
     verbose: int = 0,
+    ensemble: int | None = None,
 ) -> Path:
-    """Write a verified artifact directory for the best (or the given) trial.
+    """Write a verified artifact directory for the best (or the given) trial, or an ensemble.
 
     Args:
         space: a YAML path or a loaded `Spec`.
@@ -40,11 +47,13 @@ def export_model(
         storage: an Optuna storage URL. Defaults to `None` (the study's journal file).
         plugins: local plugin modules or .py files. Defaults to `()`.
         force: replace an existing `out`. Defaults to `False`.
-        retrain: train the trial's configuration again on train + validation for its best
-            epoch count, then evaluate on test. Defaults to `False` (the trial's own weights).
+        retrain: (`--single`) train the trial's configuration again on every development row
+            for its best epoch count. Defaults to `False`: the trial's own weights (its fold
+            models averaged, for a cross-validated study).
         formats: extra formats besides `keras` (`saved_model`, `onnx`, `tflite`, `all`).
             Defaults to `None` (`keras` only).
         verbose: Keras fit verbosity when retraining. Defaults to `0`.
+        ensemble: greedy ensemble selection over the top `ensemble` trials. Defaults to `None`.
     """
     chosen_formats = parse_formats(formats)
     out = Path(out)
@@ -54,15 +63,23 @@ def export_model(
         spec, catalog = space, load_catalog(space.plugins)
     else:
         spec, catalog = open_space(space, plugins)
-    exported, splits = choose_model(
-        spec, catalog, number=trial, storage=storage, retrain=retrain, verbose=verbose
+    exported, partition = choose_model(
+        spec,
+        catalog,
+        number=trial,
+        storage=storage,
+        retrain=retrain,
+        verbose=verbose,
+        ensemble=ensemble,
     )
-    evaluated, test_score = evaluate(exported.model, splits, spec, catalog)
-    _, held_out_x, _ = held_out(splits)
-    check_x = np.asarray(held_out_x[:CHECK_ROWS])
+    metric = catalog["metric"].get(spec.study.metric)
+    assessment = assess(exported, partition, metric, spec.study.seed)
+    test_x = partition.test.x_test
+    check_x = np.asarray((test_x if len(test_x) else partition.x)[:CHECK_ROWS])
     check_inputs_supported(chosen_formats, check_x)
     reference = raw_predict(exported.model, check_x).astype("float64")
-    card = build_card(spec, catalog, exported, splits, evaluated, test_score)
+    card = build_card(spec, catalog, exported, partition, assessment)
+    card["export"]["latency_ms"] = latency(exported.model, check_x)
     with atomic_directory(out) as directory:
         card["formats"] = {
             fmt: write_format(fmt, exported.model, directory, check_x, reference)
@@ -70,3 +87,25 @@ def export_model(
         }
         write_card(directory, card)
     return out
+
+
+def latency(model: keras.Model, x: np.ndarray) -> dict[str, Any]:
+    """Milliseconds of the Keras model: one row (median of single-row calls), and per row in a
+    batch (after one warm-up call each)."""
+    batch = x[:LATENCY_BATCH]
+    one = batch[:1]
+    forward(model, one)
+    times = []
+    for _ in range(LATENCY_CALLS):
+        started = time.perf_counter()
+        forward(model, one)
+        times.append(time.perf_counter() - started)
+    forward(model, batch)
+    started = time.perf_counter()
+    forward(model, batch)
+    per_row = (time.perf_counter() - started) / len(batch)
+    return {
+        "one_row": round(1000 * float(np.median(times)), 3),
+        "per_row": round(1000 * per_row, 4),
+        "batch": len(batch),
+    }

@@ -115,11 +115,19 @@ def write_format(
     diff, allowed = _compare(fmt, got, reference, len(x))
     return {
         "path": FORMAT_FILES[fmt],
+        "bytes": _size(directory / FORMAT_FILES[fmt]),
         "max_abs_diff": diff,
         "tolerance": allowed,
         "checked_rows": len(x),
         "seconds": round(time.perf_counter() - started, 3),
     }
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file, or of every file under a directory (SavedModel)."""
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size
 
 
 def _compare(fmt: str, got: np.ndarray, reference: np.ndarray, rows: int) -> tuple[float, float]:
