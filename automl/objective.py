@@ -1,11 +1,20 @@
 """The Optuna objective: sample a configuration, run it on every fold, record it, keep its models.
 
 A trial trains one model per fold of the study's `Partition` (K folds, or one hold-out split) and
-scores the mean of the fold scores. Pruning: the first fold reports its epochs as steps 0..E-1
-(E = `training.epochs`), so the pruner sees learning curves as with one split and stops a bad
-trial early in its first fold; after fold k (0-based) the running mean of the fold scores is
-reported at step E + k, so a trial whose later folds fall behind is stopped too. A hold-out study
-reports epochs only, as before.
+scores the mean of the fold scores. The first fold trains with early stopping (when it is on); the
+others train for the epoch count at which the first scored best, without early stopping: cheaper
+(no patience epochs), and their out-of-fold predictions come from models that chose nothing on the
+rows they predict (a less optimistic estimate).
+
+Pruning: the first fold reports its epochs as steps 0..E-1 (E = `training.epochs`), so the pruner
+sees learning curves as with one split and stops a bad trial early in its first fold; after fold
+k (0-based) the running mean of the fold scores is reported at step E + k, so a trial whose later
+folds fall behind is stopped too. At those fold steps a trial also stops unless its running mean
+is in the top quarter of the complete trials' at the same step (Optuna's `PercentilePruner`; the
+first `keep_checkpoints` complete trials run every fold): the remaining folds are spent on trials
+that can still be exported or ensembled. That is what keeps a K-fold study within about 3x the
+cost of one split (`benchmarks/folds_cost.py`). With `pruner: none` every trial runs every fold.
+A hold-out study reports epochs only, as before.
 
 Each trial records, as user attributes: `config` (the sampled configuration), `epochs` (of the
 first fold), `best_epoch` (the mean over folds, for a final refit), `fold_scores`,
@@ -37,6 +46,10 @@ from automl.space import TrialConfig, sample_config
 from automl.spec import Spec, open_space
 from automl.storage import checkpoint_path, oof_path, open_study, study_dir, trial_dir
 from automl.trial import TrialResult, run_trial
+
+#: after a fold, a trial goes on only while its running mean is in this top percentile of the
+#: complete trials' running means after the same fold
+FOLD_PERCENTILE = 25.0
 
 
 # ----------------------------------------------------------------------------------- folds
@@ -105,6 +118,7 @@ def run_folds(
                 verbose,
                 record_history=functools.partial(trial.set_user_attr, "history") if first else None,
                 report=first,
+                epochs=None if first else _later_epochs(spec, out),
             )
         except optuna.TrialPruned as exc:
             suffix = f" of fold 1 of {k_folds}" if partition.cross_validated else ""
@@ -113,11 +127,30 @@ def run_folds(
         if partition.cross_validated:
             mean = out.score
             trial.report(mean, spec.training.epochs + k)
-            if k < k_folds - 1 and trial.should_prune():
+            if k < k_folds - 1 and (trial.should_prune() or _behind(spec, trial)):
                 raise optuna.TrialPruned(
                     f"pruned after fold {k + 1} of {k_folds}: mean {spec.study.metric} {mean:.4f}"
                 )
     return out
+
+
+def _behind(spec: Spec, trial: optuna.Trial) -> bool:
+    """Whether a trial's running mean after a fold is outside the top `FOLD_PERCENTILE` of the
+    complete trials' after the same fold (never with `pruner: none`)."""
+    if spec.study.pruner.name == "none":
+        return False
+    pruner = optuna.pruners.PercentilePruner(
+        FOLD_PERCENTILE,
+        n_startup_trials=spec.study.keep_checkpoints,
+        n_warmup_steps=spec.training.epochs,
+    )
+    return pruner.prune(trial.study, trial.study._storage.get_trial(trial._trial_id))
+
+
+def _later_epochs(spec: Spec, first: FoldResults) -> int | None:
+    """The epochs of the folds after the first: the first fold's best epoch count when it
+    stopped early; None (the configured epochs) when early stopping is off."""
+    return first.results[0].best_epoch if spec.training.early_stopping is not None else None
 
 
 # ------------------------------------------------------------------------------- objective

@@ -316,6 +316,7 @@ def run_trial(
     verbose: int = 0,
     record_history: Callable[[dict[str, list[float]]], None] | None = None,
     report: bool = True,
+    epochs: int | None = None,
 ) -> TrialResult:
     """Build, compile, fit and score one configuration. Raises `optuna.TrialPruned` when pruned.
 
@@ -325,6 +326,9 @@ def run_trial(
         report: report each epoch's score to `trial` and let its pruner stop the fit. `False`
             for the folds after the first of a cross-validated trial (the objective reports
             their running mean). Defaults to `True`.
+        epochs: train exactly this many epochs, without early stopping, and keep the last
+            weights (the folds after the first: nothing is chosen on the rows they are scored
+            on). Defaults to `None`: `config.epochs` with early stopping.
     """
     started = time.perf_counter()
     model, loss, optimizer_callbacks = compile_model(
@@ -333,10 +337,11 @@ def run_trial(
     metric = catalog["metric"].get(spec.study.metric)
     reporter = trial if report else None
     scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, reporter, hook, loss)
-    callbacks = [scorer, *optimizer_callbacks, *_early_stopping(spec)]
+    stopping = _early_stopping(spec) if epochs is None else []
+    callbacks = [scorer, *optimizer_callbacks, *stopping]
     try:
         with catalog.blame("model_family", config.model.name):
-            fit_model(model, config, spec, splits, config.epochs, callbacks, verbose)
+            fit_model(model, config, spec, splits, epochs or config.epochs, callbacks, verbose)
     finally:
         if record_history is not None:
             record_history(scorer.history)

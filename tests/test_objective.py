@@ -149,6 +149,14 @@ def test_fold_scores_average_and_out_of_fold_predictions_line_up_with_rows(
     assert trial.user_attrs["fold_epochs"] == [EPOCHS] * 3
 
 
+def test_later_folds_train_the_epochs_the_first_fold_stopped_at(write_space) -> None:
+    text = CV.format(trials=1, pruner="none").replace("false", "{patience: 1}")
+    (trial,) = tune(write_space(text), progress=False).study.trials
+    scores = trial.user_attrs["history"]["score"]  # the first fold's epochs
+    best = int(np.argmax(scores)) + 1
+    assert trial.user_attrs["fold_epochs"] == [len(scores), best, best]
+
+
 def _enqueued(space: Path, *learning_rates: float) -> None:
     study = open_study(load_spec(space))
     for lr in learning_rates:
@@ -168,6 +176,19 @@ def test_a_bad_trial_is_pruned_during_its_first_fold(write_space, runs_dir: Path
     assert sorted(p.name for p in (runs_dir / "cv" / "trials").iterdir()) == ["00000"]
 
 
+def test_after_a_fold_only_trials_in_the_top_quarter_go_on(write_space) -> None:
+    # the median pruner waits for 5 complete trials: it prunes nothing here; the fold rule
+    # compares with the keep_checkpoints (1) complete trials at once
+    space = write_space(CV.format(trials=2, pruner="median"))
+    _enqueued(space, 0.05, 1e-6)
+    good, bad = tune(space, progress=False).study.trials
+    assert good.state == TrialState.COMPLETE
+    assert bad.state == TrialState.PRUNED
+    assert sorted(bad.intermediate_values) == [0, 1, 2, 3, EPOCHS]  # one whole fold
+    assert bad.intermediate_values[EPOCHS] < good.intermediate_values[EPOCHS]
+    assert bad.user_attrs["pruned_reason"].startswith("pruned after fold 1 of 3: mean accuracy")
+
+
 def test_a_trial_is_pruned_by_the_mean_after_a_fold(write_space) -> None:
     # accuracy is below 2.0: no pruning during the warm-up (the first fold's epochs), then
     # pruned at the first fold mean
@@ -183,13 +204,15 @@ def test_a_trial_is_pruned_by_the_mean_after_a_fold(write_space) -> None:
 
 
 def test_the_first_trial_of_a_new_study_is_the_defaults(write_space) -> None:
-    result = tune(write_space(CV.format(trials=2, pruner="none")), progress=False)
-    first, second = result.study.trials
+    def space(trials: int) -> Path:  # one split: this is not about folds
+        return write_space(CV.format(trials=trials, pruner="none").replace("folds: 3", "folds: 1"))
+
+    first, second = tune(space(2), progress=False).study.trials
     # mlp's declared dropout (0, searched by default); adam's declared learning rate (1e-3) is
     # inside the file's range [1e-6, 0.1]
     assert first.params == {"model.mlp.dropout": 0.0, "optimizer.adam.learning_rate": 0.001}
     assert first.user_attrs["defaults"] is True
     assert "defaults" not in second.user_attrs
     # resuming does not enqueue them again
-    again = tune(write_space(CV.format(trials=3, pruner="none")), progress=False)
+    again = tune(space(3), progress=False)
     assert sum(t.user_attrs.get("defaults", False) for t in again.study.trials) == 1

@@ -64,14 +64,9 @@ def export_model(
     else:
         spec, catalog = open_space(space, plugins)
     exported, partition = choose_model(
-        spec,
-        catalog,
-        number=trial,
-        storage=storage,
-        retrain=retrain,
-        verbose=verbose,
+        spec, catalog, number=trial, storage=storage, retrain=retrain, verbose=verbose,
         ensemble=ensemble,
-    )
+    )  # fmt: skip
     metric = catalog["metric"].get(spec.study.metric)
     assessment = assess(exported, partition, metric, spec.study.seed)
     test_x = partition.test.x_test

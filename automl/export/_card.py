@@ -163,12 +163,7 @@ def build_card(
         "test_interval": assessment.test_interval,
         "gap": assessment.gap,
         "threshold": assessment.threshold,
-        "export": {
-            "kind": exported.kind,
-            "members": exported.members,
-            "parameters": int(exported.model.count_params()),
-            "selection": exported.selection,
-        },
+        "export": _export_section(exported),
         "retrained": retrained,
         "evaluation": {"split": assessment.split, **ev},
         "task": partition.task,
@@ -195,6 +190,16 @@ def build_card(
         "keras_backend": keras.backend.backend(),
         "versions": package_versions(),
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _export_section(exported: ExportedModel) -> dict[str, Any]:
+    """What the exported model is: kind, members and weights, size (latency: added later)."""
+    return {
+        "kind": exported.kind,
+        "members": exported.members,
+        "parameters": int(exported.model.count_params()),
+        "selection": exported.selection,
     }
 
 

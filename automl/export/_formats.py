@@ -115,7 +115,7 @@ def write_format(
     diff, allowed = _compare(fmt, got, reference, len(x))
     return {
         "path": FORMAT_FILES[fmt],
-        "bytes": _size(directory / FORMAT_FILES[fmt]),
+        "bytes": file_size(directory / FORMAT_FILES[fmt]),
         "max_abs_diff": diff,
         "tolerance": allowed,
         "checked_rows": len(x),
@@ -123,11 +123,11 @@ def write_format(
     }
 
 
-def _size(path: Path) -> int:
-    """Bytes of a file, or of every file under a directory (SavedModel)."""
+def file_size(path: Path) -> int | None:
+    """Bytes of a file, or of every file under a directory (SavedModel); None when absent."""
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
+    return path.stat().st_size if path.exists() else None
 
 
 def _compare(fmt: str, got: np.ndarray, reference: np.ndarray, rows: int) -> tuple[float, float]:

@@ -134,6 +134,7 @@ def test_a_cross_validated_trial_exports_its_fold_models_averaged(
     assert card["gap"] == pytest.approx(card["estimate"]["mean"] - card["test_score"])
 
 
+@pytest.mark.slow  # every format of a 9-model ensemble: about 20 s
 def test_a_greedy_ensemble_reloads_in_every_format_as_the_mean_of_its_members(
     cv_space: Path, tmp_path: Path, test_rows_cv: tuple[np.ndarray, np.ndarray]
 ) -> None:
