@@ -6,6 +6,12 @@ Public API::
     result = automl.tune("search_spaces/digits_cnn.yaml", trials=10)
     automl.export_model("search_spaces/digits_cnn.yaml", "runs/digits-cnn/best")
     labels = automl.load("runs/digits-cnn/best").predict(x)
+
+    result = automl.tune({"model": {"mlp": {}}}, x=x, y=y)  # arrays (or data=frame, target=)
+    model = result.best_model()  # a keras.Model, preprocessing inside
+    result.export("runs/mine/best")
+
+scikit-learn estimators: `from automl.sklearn import AutoClassifier, AutoRegressor`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from automl.components import (
     BaseLoss,
     BaseMetric,
     BaseModelFamily,
+    BaseModelMeasure,
     BaseOptimizer,
     BasePreprocessor,
     BaseRegularizer,
@@ -32,6 +39,7 @@ from automl.components import (
 )
 from automl.errors import (
     AutoMLError,
+    DataError,
     PluginError,
     SpecError,
     StudyError,
@@ -44,6 +52,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:  # the real functions, imported lazily below (importing Keras takes seconds)
     from automl.export import export_model
+    from automl.result import TuneResult
     from automl.serving import load
     from automl.spec import load_spec
     from automl.study import tune
@@ -53,6 +62,7 @@ if TYPE_CHECKING:  # the real functions, imported lazily below (importing Keras 
 _LAZY = {
     "export_model": "automl.export",  # not `export`: that name is the automl.export package
     "load": "automl.serving",
+    "TuneResult": "automl.result",
     "load_spec": "automl.spec",
     "tune": "automl.study",
 }
@@ -71,15 +81,18 @@ __all__ = [
     "BaseLoss",
     "BaseMetric",
     "BaseModelFamily",
+    "BaseModelMeasure",
     "BaseOptimizer",
     "BasePreprocessor",
     "BaseRegularizer",
     "BuildContext",
+    "DataError",
     "Param",
     "PluginError",
     "SpecError",
     "StudyError",
     "TrialFailed",
+    "TuneResult",
     "UnknownComponentError",
     "__version__",
     "bool_param",

@@ -8,18 +8,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from automl import __version__, dashboard
+from automl.cli_args import (
+    add_budget,
+    add_json,
+    add_output_options,
+    add_plugin,
+    add_space,
+    load_args,
+    open_args,
+    run_options,
+    say,
+    space_rows,
+)
+from automl.console import PrintCompletion, setup_output
 from automl.describe import describe_plugins, format_plugins
-from automl.errors import AutoMLError
-from automl.plugins import Catalog, load_catalog
-from automl.spec import Spec, load_spec, open_space, parse_duration
+from automl.diagnose import run_reported
+from automl.errors import INTERRUPTED_EXIT, NO_TRIAL_COMPLETED_EXIT
+from automl.plugins import load_catalog
 
 # The handlers of tune, worker, trials, export, predict and space import the modules they call
 # when they run: those modules load optuna and Keras, which `automl --help` and `automl validate`
@@ -36,96 +47,59 @@ class Command:
     handler: Callable[[argparse.Namespace], int]
 
 
-# ------------------------------------------------------------------------------ shared options
-def _add_plugin(p: argparse.ArgumentParser, also: bool = False) -> None:
+# ---------------------------------------------------------------------------------- validate
+def _validate_arguments(p: argparse.ArgumentParser) -> None:
+    add_space(p, storage=False)
+    add_json(p)
     p.add_argument(
-        "--plugin",
-        action="append",
-        default=[],
-        metavar="PATH_OR_MODULE",
-        help=("also " if also else "") + "load a local plugin (.py file or module); repeatable",
+        "--no-data",
+        action="store_true",
+        help="check the file and the plugins only, without loading the data (fast)",
     )
 
 
-def _add_storage(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--storage", help="Optuna storage URL (default: runs/<study>/journal.log)")
-
-
-def _add_space(p: argparse.ArgumentParser, storage: bool = True) -> None:
-    """The search-space file, `--plugin` and (for commands that open the study) `--storage`."""
-    p.add_argument("space", help="the YAML search-space file")
-    _add_plugin(p)
-    if storage:
-        _add_storage(p)
-
-
-def _add_verbose(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-v", "--verbose", action="count", default=0, help="show Keras training output")
-
-
-def _add_json(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true")
-
-
-def _timeout(value: str | None) -> float | None:
-    """`--timeout 10m` -> seconds (a clear error for a bad duration)."""
-    try:
-        return parse_duration(value) if value else None
-    except ValueError as exc:
-        raise AutoMLError(f"--timeout: {exc}") from None
-
-
-def _run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The options `tune` and `worker` share; a bad `--timeout` fails before the space loads."""
-    return {
-        "trials": args.trials,
-        "timeout": _timeout(args.timeout),
-        "storage": args.storage,
-        "verbose": args.verbose,
-    }
-
-
-def _load(args: argparse.Namespace) -> Spec:
-    return load_spec(args.space, tuple(args.plugin))
-
-
-def _open(args: argparse.Namespace) -> tuple[Spec, Catalog]:
-    return open_space(args.space, tuple(args.plugin))
-
-
-def _space_rows(spec: Spec) -> list[dict[str, Any]]:
-    from automl.space import describe_space
-
-    return describe_space(spec)
-
-
-# ---------------------------------------------------------------------------------- validate
 def _validate(args: argparse.Namespace) -> int:
-    spec = _load(args)
-    searched = sum(1 for row in _space_rows(spec) if row["searched"])
-    print(
-        f"{args.space}: OK (study {spec.study.name!r}, metric {spec.study.metric} "
-        f"[{spec.study.direction}], {len(spec.slots)} slots, {searched} searched parameters)"
+    spec, catalog = open_args(args)
+    rows, task = None, spec.data.task
+    if not args.no_data:  # the data checks run at validate time too
+        from automl.data import load_partition
+
+        partition = load_partition(spec, catalog)
+        rows, task = len(partition.y) + len(partition.test.y_test), partition.task
+    searched = sum(1 for row in space_rows(spec) if row["searched"])
+    if args.json:
+        study: dict[str, Any] = {"study": spec.study.name, "metric": spec.study.metric}
+        study.update(direction=spec.study.direction, metrics=list(spec.study.metrics))
+        study.update(directions=list(spec.study.directions), slots=len(spec.slots))
+        print(json.dumps({"space": args.space, "valid": True, **study, "rows": rows,
+                          "task": task, "searched": searched, "problems": []},
+                         indent=2))  # fmt: skip
+        return 0
+    data = f"{rows} rows ({task})" if rows is not None else f"data not loaded ({task or '?'})"
+    say(
+        args,
+        f"{args.space}: OK (study {spec.study.name!r}, {spec.study.describe_metrics()}, "
+        f"{data}, {len(spec.slots)} slots, {searched} searched parameters)",
     )
     return 0
 
 
 # ------------------------------------------------------------------------------------- space
 def _space_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p, storage=False)
-    _add_json(p)
+    add_space(p, storage=False)
+    add_json(p)
 
 
 def _space(args: argparse.Namespace) -> int:
-    spec = _load(args)
-    rows = _space_rows(spec)
+    spec = load_args(args)
+    rows = space_rows(spec)
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
     width = max(len(r["name"]) for r in rows)
     rwidth = max(len(r["range"]) for r in rows)
     print(
-        f"study {spec.study.name!r}: metric {spec.study.metric} ({spec.study.direction}), "
+        f"study {spec.study.name!r}: {spec.study.describe_metrics('()')}, "
         f"sampler {spec.study.sampler.name}, pruner {spec.study.pruner.name}"
     )
     for r in rows:
@@ -136,13 +110,13 @@ def _space(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------------- tune
 def _tune_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
-    p.add_argument("--trials", type=int, help="total trial budget (overrides study.trials)")
-    p.add_argument(
-        "--timeout", help="time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)"
+    add_space(p)
+    add_budget(
+        p,
+        "total trial budget (overrides study.trials)",
+        "time limit of this run, e.g. 600, 10m, 1h (overrides study.timeout)",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    _add_verbose(p)
     p.add_argument(
         "-j",
         "--jobs",
@@ -153,29 +127,38 @@ def _tune_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _tune(args: argparse.Namespace) -> int:
+    from optuna.trial import TrialState
+
     from automl.study import tune
 
-    run_options = _run_options(args)
-    spec, catalog = _open(args)
+    options = run_options(args)
+    spec, catalog = open_args(args)
     result = tune(
         spec,
         catalog=catalog,
-        progress=not args.no_progress,
-        print_leaderboard=True,
+        progress=not (args.no_progress or args.quiet),
+        print_leaderboard=not args.quiet,
         jobs=args.jobs,
-        **run_options,
+        **options,
     )
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        return INTERRUPTED_EXIT
+    if not result.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        print(f"error: no trial of study {spec.study.name!r} completed", file=sys.stderr)
+        return NO_TRIAL_COMPLETED_EXIT
+    return 0
 
 
 # ------------------------------------------------------------------------------------ worker
 def _worker_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
-    p.add_argument("--trials", type=int, help="total trial budget of the study (all workers)")
-    p.add_argument("--timeout", help="time limit of this worker, e.g. 600, 10m, 1h")
+    add_space(p)
+    add_budget(
+        p,
+        "total trial budget of the study (all workers)",
+        "time limit of this worker, e.g. 600, 10m, 1h",
+    )
     p.add_argument("--index", type=int, default=0, help="worker number: offsets the sampler seed")
     p.add_argument("--threads", type=int, help="CPU threads for this worker (default: all)")
-    _add_verbose(p)
 
 
 def _worker(args: argparse.Namespace) -> int:
@@ -184,36 +167,40 @@ def _worker(args: argparse.Namespace) -> int:
     limit_threads(args.threads)  # before TensorFlow is imported (by automl.study, the plugins)
     from automl.study import work
 
-    run_options = _run_options(args)
-    outcome = work(*_open(args), index=args.index, **run_options)
+    options = run_options(args)
+    outcome = work(*open_args(args), index=args.index, **options)
     why = "interrupted" if outcome.interrupted else "recycled" if outcome.recycle else "done"
-    print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
-    return 130 if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
+    if not args.quiet:
+        print(f"worker {worker_name()}: {outcome.ran} trials, {why}", file=sys.stderr)
+    return INTERRUPTED_EXIT if outcome.interrupted else RECYCLE_EXIT if outcome.recycle else 0
 
 
 # ------------------------------------------------------------------------------------ trials
 def _trials_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
+    add_space(p)
     p.add_argument("--top", type=int, help="only the first K rows")
-    _add_json(p)
+    p.add_argument("--pareto", action="store_true", help="only the Pareto front (rank 1)")
+    add_json(p)
 
 
 def _trials(args: argparse.Namespace) -> int:
     from automl.leaderboard import format_leaderboard, leaderboard, trials_json
     from automl.storage import open_study
 
-    spec = _load(args)
+    spec = load_args(args)
     study = open_study(spec, args.storage, create=False)
     rows = leaderboard(study, spec.study.direction)
+    if args.pareto:
+        rows = [r for r in rows if r["rank"] == 1]
     if args.top is not None:
         rows = rows[: args.top]
-    print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metric))
+    print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metrics))
     return 0
 
 
 # ------------------------------------------------------------------------------------ export
 def _export_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
+    add_space(p)
     p.add_argument("--out", required=True, help="the artifact directory to write")
     p.add_argument("--trial", type=int, help="export this trial instead of the best")
     p.add_argument("--force", action="store_true", help="replace an existing --out directory")
@@ -241,6 +228,7 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 def _export(args: argparse.Namespace) -> int:
     from automl.export import export_model, export_summary
+    from automl.leaderboard import format_values
 
     out = export_model(
         args.space,
@@ -254,9 +242,13 @@ def _export(args: argparse.Namespace) -> int:
         ensemble=args.ensemble,
     )
     card = json.loads((out / "model.json").read_text())
-    print(export_summary(card, out))
+    say(args, export_summary(card, out))
+    if card["evaluation"].get("objectives"):  # several objectives, each on the held-out split
+        print(f"  {card['evaluation']['split']}: {format_values(card['evaluation']['objectives'])}")
     for fmt in card.get("formats", {}).values():
-        print(f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
+        say(args, f"  {fmt['path']}: max abs difference vs Keras {fmt['max_abs_diff']:.2e}")
+    for fmt, why in card.get("skipped_formats", {}).items():
+        say(args, f"  {fmt}: skipped ({why})")
     return 0
 
 
@@ -265,7 +257,7 @@ def _predict_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model_dir", metavar="DIR", help="the directory `automl export` wrote")
     p.add_argument("input", metavar="INPUT", help="a .csv file, an .npz file or a folder of images")
     p.add_argument("--out", help="write predictions to this .csv or .npz file (default: stdout)")
-    _add_plugin(p)
+    add_plugin(p)
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -276,15 +268,15 @@ def _predict(args: argparse.Namespace) -> int:
     text = write_predictions(model, x, ids, args.out)
     if text is not None:
         sys.stdout.write(text)
-    else:
+    elif not args.quiet:
         print(f"wrote {len(ids)} predictions to {args.out}", file=sys.stderr)
     return 0
 
 
 # ----------------------------------------------------------------------------------- plugins
 def _plugins_arguments(p: argparse.ArgumentParser) -> None:
-    _add_plugin(p, also=True)
-    _add_json(p)
+    add_plugin(p, also=True)
+    add_json(p)
 
 
 def _plugins(args: argparse.Namespace) -> int:
@@ -295,7 +287,7 @@ def _plugins(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------------------------------ report
 def _report_arguments(p: argparse.ArgumentParser) -> None:
-    _add_space(p)
+    add_space(p)
     p.add_argument("--out", help="the HTML file to write (default: runs/<study>/report.html)")
     p.add_argument(
         "--model",
@@ -308,7 +300,7 @@ def _report(args: argparse.Namespace) -> int:
     from automl.report import report_for_space
 
     path = report_for_space(args.space, args.out, args.storage, tuple(args.plugin), args.model)
-    print(f"wrote {path}")
+    say(args, f"wrote {path}")
     return 0
 
 
@@ -321,17 +313,13 @@ COMMANDS: tuple[Command, ...] = (
         _worker_arguments,
         _worker,
     ),
-    Command(
-        "validate",
-        "check a search-space file without training",
-        lambda p: _add_space(p, storage=False),
-        _validate,
-    ),
+    Command("validate", "check a search-space file, no training", _validate_arguments, _validate),
     Command("space", "print the effective search space", _space_arguments, _space),
     Command("trials", "print the leaderboard of a study", _trials_arguments, _trials),
     Command("export", "export the best model", _export_arguments, _export),
     Command("predict", "predict with an exported model", _predict_arguments, _predict),
     Command("report", "write a self-contained HTML report of a study", _report_arguments, _report),
+    Command("dashboard", dashboard.HELP, dashboard.arguments(add_space), dashboard.run),
     Command(
         "plugins",
         "list plugins: origin, hooks, components, default ranges",
@@ -348,9 +336,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="automl", description="Tune Keras models from YAML search spaces."
     )
+    parser.add_argument("--version", action="version", version=f"automl {__version__}")
+    parser.add_argument("--print-completion", action=PrintCompletion)
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    add_output_options(parser)
+    debug = argparse.ArgumentParser(add_help=False)  # --debug before or after the subcommand
+    debug.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for command in COMMANDS:
-        command.add_arguments(sub.add_parser(command.name, help=command.help))
+        command_parser = sub.add_parser(command.name, help=command.help, parents=[debug])
+        command.add_arguments(command_parser)
+        add_output_options(command_parser, suppress=True)
     return parser
 
 
@@ -359,39 +357,15 @@ def run(args: argparse.Namespace) -> int:
     return _BY_NAME[args.command].handler(args)
 
 
-def _quiet_tensorflow() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    # tf.function retracing notices: one model per trial retraces by design
-    logging.getLogger("tensorflow").setLevel(logging.ERROR)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `automl` console script."""
-    _quiet_tensorflow()
     args = build_parser().parse_args(argv)
-    formatted, warnings.formatwarning = warnings.formatwarning, _format_warning
-    try:
-        return run(args)
-    except AutoMLError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        warnings.formatwarning = formatted
-
-
-def _format_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    line: str | None = None,
-) -> str:
-    """A warning (e.g. a plugin that failed to load) as one `warning: ...` line, no source line."""
-    return f"warning: {message}\n"
+    with setup_output(args.verbose):
+        return run_reported(
+            lambda: run(args),
+            debug=getattr(args, "debug", False) or bool(args.verbose),
+            as_json=getattr(args, "json", False),
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Base classes of every component kind and the `Param` declaration they use.
+"""Base classes of every component kind (their `Param` declarations live in `automl.params`).
 
 A component is a small object with a `name`, a one-line `help`, the `params` it accepts (each with a
 default value and, where searching makes sense, a default search range) and one method that builds
@@ -12,121 +12,28 @@ built-in plugin gives a clear error rather than a crash.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
+
+from automl.params import Param as Param  # re-exported, as are the declaring helpers
+from automl.params import ParamType as ParamType
+from automl.params import bool_param as bool_param
+from automl.params import choice_param as choice_param
+from automl.params import float_param as float_param
+from automl.params import int_param as int_param
+from automl.params import list_param as list_param
+from automl.params import str_param as str_param
 
 if TYPE_CHECKING:  # keras is imported lazily: `automl validate` should not pay for it
     import keras
 
     from automl.data import Dataset
 
-ParamType = Literal["int", "float", "categorical", "bool", "str"]
 TASKS = ("binary", "multiclass", "regression")
 CLASSIFICATION = ("binary", "multiclass")
-
-
-@dataclass(frozen=True)
-class Param:
-    """A component parameter: its type, default value, default search range and help.
-
-    A YAML file that names the component without this parameter gets the default search range when
-    one is declared (`low`/`high` or `choices`), else the fixed `default`.
-
-    Args:
-        name: the key used in YAML and in `build(..., **params)`.
-        type: one of "int", "float", "categorical", "bool", "str".
-        default: the value used when the parameter is fixed and not given.
-        help: one line for `automl space` and `automl plugins`.
-        low, high, log, step: the default numeric search range. Defaults to `None` (not searched).
-        choices: the default categorical choices, or the allowed values of a "str" parameter.
-        bounds: the closed interval every value must lie in (validated). Defaults to `None`.
-    """
-
-    name: str
-    type: ParamType
-    default: Any
-    help: str = ""
-    low: float | None = None
-    high: float | None = None
-    log: bool = False
-    step: float | None = None
-    choices: tuple[Any, ...] | None = None
-    bounds: tuple[float | None, float | None] | None = None
-
-    @property
-    def searched_by_default(self) -> bool:
-        """True when the plugin declared a default search range for this parameter."""
-        if self.type == "categorical":
-            return self.choices is not None and len(self.choices) > 1
-        return self.low is not None and self.high is not None
-
-    def default_range(self) -> dict[str, Any] | list[Any] | None:
-        """The default search range in YAML form (a dict for numbers, a list for choices)."""
-        if not self.searched_by_default:
-            return None
-        if self.type == "categorical":
-            return list(self.choices or ())
-        out: dict[str, Any] = {"low": self.low, "high": self.high}
-        if self.log:
-            out["log"] = True
-        if self.step is not None:
-            out["step"] = self.step
-        return out
-
-    def check_value(self, value: Any) -> str | None:
-        """Return why `value` is not acceptable for this parameter, or None when it is."""
-        if self.type == "bool":
-            return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
-        if self.type == "int":
-            if isinstance(value, bool) or not isinstance(value, int | np.integer):
-                return f"expected an integer, got {value!r}"
-        elif self.type == "float":
-            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-                return f"expected a number, got {value!r}"
-        elif self.type == "str" and self.choices is not None and value not in self.choices:
-            allowed = ", ".join(map(str, self.choices))
-            return f"expected one of {allowed}, got {value!r}"
-        if (
-            self.bounds is not None
-            and isinstance(value, int | float)
-            and not isinstance(value, bool)
-        ):
-            lo, hi = self.bounds
-            if (lo is not None and value < lo) or (hi is not None and value > hi):
-                return f"expected a value in [{_fmt(lo, '-inf')}, {_fmt(hi, 'inf')}], got {value!r}"
-        return None
-
-
-def _fmt(bound: float | None, unbounded: str) -> str:
-    return unbounded if bound is None else f"{bound:g}"
-
-
-def int_param(name: str, default: int, help: str, **kw: Any) -> Param:
-    """Declare an integer parameter (see `Param`)."""
-    return Param(name, "int", default, help, **kw)
-
-
-def float_param(name: str, default: float, help: str, **kw: Any) -> Param:
-    """Declare a float parameter (see `Param`)."""
-    return Param(name, "float", default, help, **kw)
-
-
-def choice_param(name: str, default: Any, help: str, choices: Sequence[Any] | None = None) -> Param:
-    """Declare a categorical parameter searched over `choices` by default."""
-    return Param(name, "categorical", default, help, choices=tuple(choices) if choices else None)
-
-
-def str_param(name: str, default: str, help: str, allowed: Sequence[str] | None = None) -> Param:
-    """Declare a fixed string parameter; `allowed` lists the accepted values."""
-    return Param(name, "str", default, help, choices=tuple(allowed) if allowed else None)
-
-
-def bool_param(name: str, default: bool, help: str) -> Param:
-    """Declare a boolean parameter."""
-    return Param(name, "bool", default, help)
 
 
 class Component(ABC):  # noqa: B024 - some kinds (regularizers) have only optional methods
@@ -172,11 +79,31 @@ class BaseDataSource(Component):
         """The task these params give, when known without loading (for `automl validate`)."""
         return None
 
+    def text_columns(self, **params: Any) -> tuple[str, ...]:
+        """The input columns that hold free text, when known without loading: `automl validate`
+        then asks for a preprocessor that `accepts_text`. A text column is one column of rank
+        1 (one string per row); see `rank`. Defaults to none."""
+        return ()
+
+    def rank(self, **params: Any) -> int | None:
+        """The rank of one example these params give (1 tabular, 2 sequences, 3 images; no
+        batch axis), when known without loading, so that `automl validate` can check it
+        against the model families' `input_ranks`. Defaults to `None` (unknown)."""
+        return None
+
 
 class BasePreprocessor(Component):
     """Fitted on the training split only; becomes a Keras layer inside the model."""
 
     kind = "preprocessor"
+    #: True when it takes raw text (string columns of free text) and turns it into numbers (token
+    #: ids or term vectors); a data source with text columns needs one. Defaults to `False`.
+    accepts_text: ClassVar[bool] = False
+    #: The rank of one example this step outputs, when it changes it (a projection that
+    #: flattens images gives 1). Defaults to `None`: the rank it receives.
+    output_rank: ClassVar[int | None] = None
+    #: Whether this step fills missing values (NaN), so data with NaN may be trained on.
+    fills_missing: ClassVar[bool] = False
 
     @abstractmethod
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
@@ -194,6 +121,9 @@ class BuildContext:
     make_activation: Callable[[], keras.layers.Layer]
     make_kernel_regularizer: Callable[[], Any]
     make_regularizer_layers: Callable[[], list[keras.layers.Layer]] = field(default=list)
+    #: with token ids as inputs (integers, 0 = padding): how many distinct ids there are (the
+    #: `input_dim` of an `Embedding`); `None` for other inputs
+    vocabulary_size: int | None = None
 
     def activate(self, x: Any) -> Any:
         """Apply a fresh layer of the chosen activation."""
@@ -210,6 +140,29 @@ class BuildContext:
         return self.make_kernel_regularizer()
 
 
+RANK_WORDS = {
+    1: "tabular rows",
+    2: "sequences (timesteps, features)",
+    3: "images (height, width, channels)",
+}
+
+
+def rank_problem(family: str, accepted: tuple[int, ...], shape: tuple[int, ...] | int) -> str:
+    """`lstm needs sequences (timesteps, features); got inputs of shape (5,) (tabular rows)`.
+
+    Args:
+        shape: the shape of one example, or only its rank when the data is not loaded.
+    """
+    wants = " or ".join(RANK_WORDS.get(r, f"inputs of rank {r}") for r in accepted)
+    rank = shape if isinstance(shape, int) else len(shape)
+    gives = RANK_WORDS.get(rank, f"rank {rank}")
+    if isinstance(shape, int):
+        got = f"the data gives {gives}"
+    else:
+        got = f"got inputs of shape {shape} ({gives})"
+    return f"{family} needs {wants}; {got}. Choose a model family that takes this data"
+
+
 class BaseModelFamily(Component):
     """Builds the body of a network: from the (preprocessed) input tensor to a feature tensor.
 
@@ -217,10 +170,22 @@ class BaseModelFamily(Component):
     """
 
     kind = "model_family"
+    #: True when it takes token ids (integers of shape (sequence_length,), 0 = padding, from a
+    #: text preprocessor; `ctx.vocabulary_size` is set), False for numeric features. Defaults to
+    #: `False`.
+    takes_tokens: ClassVar[bool] = False
+    #: The ranks of one example (no batch axis) the family takes: (1,) tabular, (2,) sequences
+    #: (timesteps, features), (3,) images (height, width, channels). A data source of another
+    #: rank is an `automl validate` error. Defaults to `None`: any rank.
+    input_ranks: ClassVar[tuple[int, ...] | None] = None
 
     def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        """Return why this family cannot take inputs of `input_shape` (no batch axis), or None."""
-        return None
+        """Return why this family cannot take inputs of `input_shape` (no batch axis), or None.
+
+        Defaults to checking the rank against `input_ranks`."""
+        if self.input_ranks is None or len(input_shape) in self.input_ranks:
+            return None
+        return rank_problem(self.name, self.input_ranks, input_shape)
 
     @abstractmethod
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
@@ -285,6 +250,9 @@ class BaseMetric(Component):
 
     `score` receives the true targets and the model output: class probabilities of shape
     (n, n_classes) for classification, values of shape (n,) for regression.
+
+    A metric of the model itself (its size, its speed) subclasses `BaseModelMeasure` instead: it
+    declares `measures = "model"` and implements `measure(model, x)`.
     """
 
     kind = "metric"
@@ -293,11 +261,50 @@ class BaseMetric(Component):
     #: maximizes this metric on out-of-fold predictions (instead of 0.5). True for metrics of the
     #: predicted labels whose best threshold is not degenerate (accuracy, balanced accuracy, F1).
     tunes_threshold: ClassVar[bool] = False
+    #: What the metric looks at: "predictions" (`score`, on the validation split after every
+    #: epoch) or "model" (`measure`, once, on the trained model). Defaults to "predictions".
+    measures: ClassVar[Literal["predictions", "model"]] = "predictions"
 
     @abstractmethod
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """Return the metric value."""
         ...
+
+    def measure(self, model: keras.Model, x: Any) -> float:
+        """Return the metric value of a trained model (metrics with `measures = "model"`)."""
+        raise NotImplementedError(f"metric {self.name!r} scores predictions; it measures no model")
+
+
+class BaseModelMeasure(BaseMetric):
+    """A metric of the trained model rather than of its predictions: size, speed, cost.
+
+    It is measured once per trial, after training, on the model with its preprocessing (the one
+    that would be exported); it cannot drive early stopping or pruning, since it does not change
+    while the model trains. `x` is a few validation rows, as the model takes them. Its direction
+    defaults to "minimize".
+    """
+
+    direction: ClassVar[Literal["maximize", "minimize"]] = "minimize"
+    measures: ClassVar[Literal["predictions", "model"]] = "model"
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        raise TypeError(f"metric {self.name!r} measures the model, not predictions: use measure()")
+
+    @abstractmethod
+    def measure(self, model: keras.Model, x: Any) -> float:
+        """Return the metric value of `model` (`x`: validation rows it can be called on)."""
+        ...
+
+
+def maximizes(direction: Any) -> bool:
+    """Whether a direction prefers larger values: "maximize" / "minimize", or Optuna's
+    `StudyDirection` (the one place a direction is compared)."""
+    name = str(getattr(direction, "name", direction)).lower()
+    if name not in ("maximize", "minimize"):
+        raise ValueError(
+            f"a direction must be 'maximize' or 'minimize'. Received: direction={direction!r}"
+        )
+    return name == "maximize"
 
 
 KINDS: dict[str, type[Component]] = {

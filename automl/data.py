@@ -10,13 +10,16 @@ never shuffled: validation and test are the last stretches, after a gap.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
-from automl.errors import AutoMLError
+from automl.data_checks import check_features, fillers
+from automl.errors import DataError
+from automl.targets import encode_targets, infer_task, missing_targets
 
 if TYPE_CHECKING:
     from automl.plugins import Catalog
@@ -57,6 +60,9 @@ class Dataset:
     ordered: bool = False
     #: rows dropped between training and validation/test stretches of ordered data (the window)
     gap: int = 0
+    #: indices of the rows that are the validation split, fixed by the user (`tune(x_val=...)`,
+    #: an npz's `x_val`/`y_val`, a csv's `validation_path`): no random validation split, no folds
+    validation_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -84,49 +90,6 @@ class Splits:
     def n_classes(self) -> int:
         """Number of classes (0 for regression)."""
         return len(self.class_names) if self.class_names else 0
-
-
-def infer_task(y: np.ndarray) -> str:
-    """Binary / multiclass for labels (strings, booleans, few integers), regression otherwise."""
-    y = np.asarray(y)
-    if y.dtype.kind in "OUSb":
-        return "binary" if len(np.unique(y)) <= 2 else "multiclass"
-    if y.dtype.kind in "iu":
-        n_unique = len(np.unique(y))
-        if n_unique <= 2:
-            return "binary"
-        return "multiclass" if n_unique <= max(20, int(0.05 * len(y))) else "regression"
-    if y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0) and len(np.unique(y)) <= 20:
-        return "binary" if len(np.unique(y)) <= 2 else "multiclass"
-    return "regression"
-
-
-def encode_targets(y: np.ndarray, task: str) -> tuple[np.ndarray, list[str] | None]:
-    """Class labels -> indices 0..k-1 (with the names in index order); regression -> float32."""
-    if task == "regression":
-        try:
-            return np.asarray(y, dtype="float32"), None
-        except (TypeError, ValueError) as exc:
-            raise AutoMLError(f"regression targets must be numbers: {exc}") from exc
-    labels, encoded = np.unique(np.asarray(y), return_inverse=True)
-    if task == "binary" and len(labels) > 2:
-        raise AutoMLError(
-            f"task is binary but the target has {len(labels)} classes: {list(labels)[:10]}"
-        )
-    if len(labels) < 2:
-        raise AutoMLError(
-            f"a {task} task needs at least 2 classes in the target. "
-            f"Received: only {[str(v) for v in labels]}"
-        )
-    return encoded.astype("int64"), [str(label) for label in labels]
-
-
-def _missing_targets(y: np.ndarray) -> int:
-    if y.dtype.kind == "f":
-        return int(np.isnan(y).sum())
-    if y.dtype.kind == "O":
-        return sum(v is None or (isinstance(v, float) and np.isnan(v)) for v in y)
-    return 0
 
 
 @dataclass
@@ -175,16 +138,16 @@ def encoded_dataset(dataset: Dataset, task: str | None) -> tuple[np.ndarray, np.
     """Features, encoded targets, the task and the class names of a data set (checked)."""
     x, y = np.asarray(dataset.x), np.asarray(dataset.y)
     if len(x) != len(y):
-        raise AutoMLError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
-    missing = _missing_targets(y)
+        raise DataError(f"features and targets differ in length: x has {len(x)}, y has {len(y)}")
+    missing = missing_targets(y)
     if missing:
-        raise AutoMLError(
-            f"{dataset.name or 'the data set'}: the target has {missing} missing values; "
+        raise DataError(
+            f"the target has {missing} missing values; "
             "remove those rows (automl does not impute targets)"
         )
     task = task or dataset.task or infer_task(y)
     if task not in TASKS:
-        raise AutoMLError(f"task must be one of {', '.join(TASKS)}. Received: task={task!r}")
+        raise DataError(f"task must be one of {', '.join(TASKS)}. Received: task={task!r}")
     y_enc, class_names = encode_targets(y, task)
     if dataset.class_names and class_names and len(dataset.class_names) == len(class_names):
         class_names = list(dataset.class_names)
@@ -215,6 +178,29 @@ def fold_count(
     return k if k >= 2 else 1
 
 
+def _naming_the_data(func: Callable[..., Partition]) -> Callable[..., Partition]:
+    """A `DataError` while partitioning names the data set (its file) first."""
+
+    @functools.wraps(func)
+    def wrapper(dataset: Dataset, *args: Any, **kwargs: Any) -> Partition:
+        try:
+            return func(dataset, *args, **kwargs)
+        except DataError as exc:
+            name = dataset.name or "the data set"
+            raise DataError(f"{name}: {exc}{_class_counts(dataset, str(exc))}") from None
+
+    return wrapper
+
+
+def _class_counts(dataset: Dataset, message: str) -> str:
+    """` Rows per class: {'a': 19, 'b': 1}.` after a failed split of labelled rows ('' else)."""
+    labels, counts = np.unique(np.asarray(dataset.y), return_counts=True)
+    if not message.startswith("cannot split") or len(labels) > 50:
+        return ""
+    return f" Rows per class: {dict(zip(labels.tolist(), counts.tolist(), strict=True))}."
+
+
+@_naming_the_data
 def partition_dataset(
     dataset: Dataset,
     validation: float,
@@ -227,6 +213,10 @@ def partition_dataset(
 ) -> Partition:
     """Partition once per study, seeded (stratified for classification, by time when ordered)."""
     x, y, task, class_names = encoded_dataset(dataset, task)
+    if dataset.validation_rows is not None:
+        return _fixed_validation(
+            dataset, x, y, task, class_names, test, seed, stratify, limit, folds
+        )
     strat = y if stratify and task != "regression" else None
     if limit is not None and limit < len(x):
         kept, _ = _split(np.arange(len(x)), strat, limit, seed, True, dataset.ordered)
@@ -248,12 +238,50 @@ def partition_dataset(
             ordered=dataset.ordered, gap=dataset.gap,
         )  # fmt: skip
         fold_list = [(tr, va)]
-    x_test, y_test = x[test_idx], y[test_idx]
-    test_split = Splits(
+    test_split = _test_split(dataset, x[test_idx], y[test_idx], task, class_names)
+    return Partition(x_dev, y_dev, fold_list, test_split)
+
+
+def _test_split(
+    dataset: Dataset, x_test: np.ndarray, y_test: np.ndarray, task: str, class_names: Any
+) -> Splits:
+    """The held-out test rows with what describes the data; empty train and validation arrays."""
+    return Splits(
         x_test[:0], y_test[:0], x_test[:0], y_test[:0], x_test, y_test, task, class_names,
         dataset.name, dataset.feature_names, dict(dataset.schema),
     )  # fmt: skip
-    return Partition(x_dev, y_dev, fold_list, test_split)
+
+
+def _fixed_validation(
+    dataset: Dataset,
+    x: np.ndarray,
+    y: np.ndarray,
+    task: str,
+    class_names: list[str] | None,
+    test: float,
+    seed: int | None,
+    stratify: bool,
+    limit: int | None,
+    folds: int | str,
+) -> Partition:
+    """The user's validation rows are the one hold-out; test and `limit` come from the others."""
+    if folds not in (1, "auto"):
+        raise DataError(
+            "a fixed validation set (x_val/y_val, or validation_path) is one hold-out split: "
+            f"it cannot be cross-validated. Set data.folds to 1 or auto. Received: folds={folds}"
+        )
+    val = np.asarray(dataset.validation_rows, dtype="int64")
+    rest = np.setdiff1d(np.arange(len(x)), val)
+    strat = y if stratify and task != "regression" else None
+    if limit is not None and limit < len(rest):
+        rest, _ = _split(rest, None if strat is None else strat[rest], limit, seed, True)
+    test_idx = np.arange(0)
+    if test > 0:
+        rest, test_idx = _split(rest, None if strat is None else strat[rest], test, seed)
+    dev = np.concatenate([rest, val])
+    fold = (np.arange(len(rest)), np.arange(len(rest), len(dev)))
+    test_split = _test_split(dataset, x[test_idx], y[test_idx], task, class_names)
+    return Partition(x[dev], y[dev], [fold], test_split)
 
 
 def _split(
@@ -272,11 +300,17 @@ def _split(
         if train_size:  # keep the first `count` rows
             return idx[:count], idx[count:]
         return idx[: max(0, n - count - gap)], idx[n - count :]
+    from sklearn.model_selection import train_test_split  # lazy: `automl validate` needs none
+
     kw = {"train_size" if train_size else "test_size": size}
     try:
         first, second = train_test_split(idx, random_state=seed, stratify=strat, **kw)
     except ValueError as exc:  # e.g. a class with a single row cannot be stratified
-        raise AutoMLError(f"cannot split the data as asked: {exc}") from None
+        raise DataError(
+            f"cannot split {len(idx)} rows as asked ({'train size' if train_size else 'held out'}"
+            f" {size}): {exc} Add rows of the small classes, lower data.test or "
+            "data.validation, raise data.limit, or set data.stratify: false."
+        ) from None
     return first, second
 
 
@@ -284,17 +318,19 @@ def _kfold(
     y: np.ndarray, k: int, seed: int | None, stratify: bool, dataset: Dataset
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     if dataset.ordered:
-        raise AutoMLError(
+        raise DataError(
             f"{dataset.name or 'this data set'} is ordered in time: cross-validation would train "
             f"on the future. Set data.folds: 1 (a time-ordered hold-out). Received: folds={k}"
         )
+    from sklearn.model_selection import KFold, StratifiedKFold
+
     if len(y) < 2 * k:
-        raise AutoMLError(f"{k} folds need at least {2 * k} development rows, got {len(y)}")
+        raise DataError(f"{k} folds need at least {2 * k} development rows, got {len(y)}")
     if stratify:
         counts = np.bincount(y)
         smallest = int(counts[counts > 0].min())
         if smallest < k:
-            raise AutoMLError(
+            raise DataError(
                 f"{k} stratified folds need at least {k} rows of every class, but a class has "
                 f"{smallest}. Lower data.folds or data.test, or add rows of that class"
             )
@@ -308,6 +344,7 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     """Load the data set and partition it (seeded: every run and worker gets the same folds)."""
     with catalog.blame("data_source", spec.data.source) as source:
         dataset = source.load(**spec.data.source_params)
+    check_features(dataset.x, dataset.feature_names, _where(spec), *fillers(spec, catalog))
     partition = partition_dataset(
         dataset,
         validation=spec.data.validation,
@@ -321,6 +358,12 @@ def load_partition(spec: Spec, catalog: Catalog) -> Partition:
     if spec.data.task is None:
         check_task(spec, catalog, partition.task)
     return partition
+
+
+def _where(spec: Spec) -> str:
+    """The data source as the message names it: its file, else `data.source.<name>`."""
+    path = spec.data.source_params.get("path")
+    return str(path) if path else f"data.source.{spec.data.source}"
 
 
 def load_splits(spec: Spec, catalog: Catalog) -> Splits:
@@ -341,4 +384,4 @@ def check_task(spec: Spec, catalog: Catalog, task: str) -> None:
                 f"(it fits: {', '.join(tasks)})"
             )
     if problems:
-        raise AutoMLError("; ".join(problems))
+        raise DataError("; ".join(problems))

@@ -1,7 +1,9 @@
-"""Error types. Everything the user can cause derives from `AutoMLError`.
+"""Error types and exit statuses. Everything the user can cause derives from `AutoMLError`.
 
 Spec and plugin errors stop a run before the first trial; `TrialFailed` fails one trial and the
-study goes on (like KerasTuner's split between fatal errors and failed trials).
+study goes on (like KerasTuner's split between fatal errors and failed trials). Each error kind
+has the exit status the command line returns for it; `EXIT_CODES` lists them all (the README's
+"Errors and exit codes" table is checked against it).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ class Problem:
     path: str
     message: str
     line: int | None = None
+    #: found in the data the file names (an unreadable CSV), not in the file itself
+    data: bool = False
 
     def __str__(self) -> str:
         where = f"line {self.line}: " if self.line is not None else ""
@@ -42,6 +46,8 @@ class SpecError(AutoMLError):
         lines = [f"{head}{count} {noun} in the search space:"]
         lines += [f"  - {p}" for p in self.problems]
         super().__init__("\n".join(lines))
+        if self.problems and all(p.data for p in self.problems):
+            self.exit_code = DataError.exit_code  # only the data is at fault
 
 
 class PluginError(AutoMLError):
@@ -88,3 +94,53 @@ class ContractError(AutoMLError, AssertionError):
 
 class ReportError(AutoMLError):
     """A report that cannot be built or written as asked (exit status 1)."""
+
+
+class DataError(AutoMLError, ValueError):
+    """The data set cannot be used as given: an unreadable file, one class, NaN in features,
+    arrays of the wrong shape given to `tune(x=..., y=...)` or `AutoClassifier.fit`, ...
+
+    Raised before the first trial (and by `automl validate`), naming the file and the columns.
+    A `ValueError` too, as scikit-learn expects of an estimator's bad input.
+    """
+
+    exit_code = 5
+
+
+class StorageError(AutoMLError):
+    """A study's storage (journal file, database URL, runs folder) cannot be opened, read or
+    written; the message names the file or URL."""
+
+    exit_code = 6
+
+
+class ArtifactError(AutoMLError):
+    """An exported model directory that cannot be loaded: a truncated `model.keras`, a corrupt
+    `model.json`, a layer refused by Keras safe mode."""
+
+    exit_code = 7
+
+
+#: `automl tune` ran, but no trial of the study completed (every one failed or was pruned).
+NO_TRIAL_COMPLETED_EXIT = 8
+#: an exception automl did not expect (a bug): one line, the traceback with `--debug`.
+INTERNAL_ERROR_EXIT = 70
+#: stopped by Ctrl-C (SIGINT) or SIGTERM; the next run resumes.
+INTERRUPTED_EXIT = 130
+
+EXIT_CODES: dict[int, str] = {
+    0: "done",
+    1: "any other error automl reports (a report that cannot be written, a bad setting)",
+    2: "the search space or the command line is invalid (`automl validate` problems, an unknown "
+    "component, a bad option), or the input of `automl predict` does not fit the model",
+    3: "a plugin failed to load or registered something invalid",
+    4: "the study cannot run as asked: a changed search space, nothing to export",
+    5: "the data cannot be used: unreadable, one class, NaN or inf in features, too few rows",
+    6: "a file, folder or storage cannot be read or written (journal file, database URL, runs "
+    "folder, a full disk)",
+    7: "an exported model cannot be loaded (truncated model.keras, corrupt model.json, a layer "
+    "refused by safe mode)",
+    NO_TRIAL_COMPLETED_EXIT: "`automl tune` finished but no trial completed",
+    INTERNAL_ERROR_EXIT: "an internal error (a bug): run again with --debug for the traceback",
+    INTERRUPTED_EXIT: "interrupted by Ctrl-C or SIGTERM (the next run resumes)",
+}

@@ -23,134 +23,42 @@ per epoch of the first fold, pruned trials included), and why it was pruned (`pr
 failed (`fail_reason`, `interrupted`). A trial that enters the top `keep_checkpoints` keeps its
 fold models and its out-of-fold predictions under `runs/<study>/trials/<n>/` (`automl.storage`);
 `prune_checkpoints` removes the others.
+
+With several metrics or constraints a trial also records `metrics` ({name: mean over folds} of
+every metric it computed) and, through `Trial.set_constraint`, how far those means are from each
+bound of `study.constraints` (Optuna's samplers and `best_trials` read those), plus `infeasible`
+(why, when it violates one). A multi-objective study reports nothing to the pruner (Optuna
+cannot prune it): every trial runs every fold.
 """
 
 from __future__ import annotations
 
 import functools
 import shutil
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
-import keras
 import numpy as np
 import optuna
 from optuna.trial import TrialState
 
 from automl.data import Partition, load_partition
 from automl.errors import AutoMLError
+from automl.folds import FoldResults, run_folds
 from automl.hooks import LifecycleHooks
-from automl.leaderboard import is_better, ranked
-from automl.parallel import IsolatedObjective, extra_plugins
+from automl.leaderboard import INFEASIBLE_ATTR, pareto_front, position, ranked
+from automl.measures import broken_constraints, objective_values, violations
+from automl.parallel import IsolatedObjective, extra_plugins, interrupt_reason
 from automl.plugins import Catalog
-from automl.space import TrialConfig, sample_config
+from automl.space import sample_config
 from automl.spec import Spec, open_space
-from automl.storage import checkpoint_path, oof_path, open_study, study_dir, trial_dir
-from automl.trial import TrialResult, run_trial
-
-#: after a fold, a trial goes on only while its running mean is in this top percentile of the
-#: complete trials' running means after the same fold
-FOLD_PERCENTILE = 25.0
-
-
-# ----------------------------------------------------------------------------------- folds
-@dataclass
-class FoldResults:
-    """What the folds of one trial produced, in fold order."""
-
-    results: list[TrialResult] = field(default_factory=list)
-
-    @property
-    def scores(self) -> list[float]:
-        """The metric on each fold's validation rows."""
-        return [r.score for r in self.results]
-
-    @property
-    def score(self) -> float:
-        """The trial's score: the mean over folds."""
-        return float(np.mean(self.scores))
-
-    @property
-    def models(self) -> list[keras.Model]:
-        """One model per fold."""
-        return [r.model for r in self.results]
-
-    def out_of_fold(self, partition: Partition) -> np.ndarray:
-        """Predictions for every development row from the fold that validated it (NaN for rows
-        no fold validated: the training rows of a hold-out split)."""
-        first = self.results[0].predictions
-        oof = np.full((len(partition.x), *first.shape[1:]), np.nan, dtype="float32")
-        for (_, val), result in zip(partition.folds, self.results, strict=False):
-            oof[val] = result.predictions
-        return oof
-
-
-def run_folds(
-    config: TrialConfig,
-    spec: Spec,
-    partition: Partition,
-    catalog: Catalog,
-    trial: optuna.Trial,
-    hooks: LifecycleHooks,
-    verbose: int = 0,
-    out: FoldResults | None = None,
-) -> FoldResults:
-    """Train `config` on every fold; report and prune as the module docstring says.
-
-    The lifecycle hook `on_epoch_end` and the recorded `history` follow the first fold (the
-    learning curve the pruner sees). Raises `optuna.TrialPruned` when pruned.
-
-    Args:
-        out: where each finished fold is added (the caller sees the folds that ran when the
-            trial is pruned). Defaults to `None`: a new `FoldResults`.
-    """
-    out = out if out is not None else FoldResults()
-    k_folds = len(partition.folds)
-    for k in range(k_folds):
-        first = k == 0
-        try:
-            result = run_trial(
-                config,
-                spec,
-                partition.fold(k),
-                catalog,
-                trial,
-                hooks if first else None,
-                verbose,
-                record_history=functools.partial(trial.set_user_attr, "history") if first else None,
-                report=first,
-                epochs=None if first else _later_epochs(spec, out),
-            )
-        except optuna.TrialPruned as exc:
-            suffix = f" of fold 1 of {k_folds}" if partition.cross_validated else ""
-            raise optuna.TrialPruned(f"{exc}{suffix}") from None
-        out.results.append(result)
-        if partition.cross_validated:
-            mean = out.score
-            trial.report(mean, spec.training.epochs + k)
-            if k < k_folds - 1 and (trial.should_prune() or _behind(spec, trial)):
-                raise optuna.TrialPruned(
-                    f"pruned after fold {k + 1} of {k_folds}: mean {spec.study.metric} {mean:.4f}"
-                )
-    return out
-
-
-def _behind(spec: Spec, trial: optuna.Trial) -> bool:
-    """Whether a trial's running mean after a fold is outside the top `FOLD_PERCENTILE` of the
-    complete trials' after the same fold (never with `pruner: none`)."""
-    if spec.study.pruner.name == "none":
-        return False
-    pruner = optuna.pruners.PercentilePruner(
-        FOLD_PERCENTILE,
-        n_startup_trials=spec.study.keep_checkpoints,
-        n_warmup_steps=spec.training.epochs,
-    )
-    return pruner.prune(trial.study, trial.study._storage.get_trial(trial._trial_id))
-
-
-def _later_epochs(spec: Spec, first: FoldResults) -> int | None:
-    """The epochs of the folds after the first: the first fold's best epoch count when it
-    stopped early; None (the configured epochs) when early stopping is off."""
-    return first.results[0].best_epoch if spec.training.early_stopping is not None else None
+from automl.storage import (
+    checkpoint_path,
+    inside_study_dir,
+    oof_path,
+    open_study,
+    study_dir,
+    trial_dir,
+)
 
 
 # ------------------------------------------------------------------------------- objective
@@ -169,7 +77,7 @@ class Objective:
     ) -> None:
         self.spec, self.partition, self.catalog, self.verbose = spec, partition, catalog, verbose
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         # an exception in a plugin's on_trial_start / on_epoch_end fails the trial, naming it
         hooks = LifecycleHooks(self.catalog)
         folds = FoldResults()
@@ -185,17 +93,32 @@ class Objective:
             _record(trial, folds, epochs)
             trial.set_user_attr("pruned_reason", str(exc))
             raise
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             trial.set_user_attr("interrupted", True)
-            trial.set_user_attr("fail_reason", "interrupted by the user (Ctrl-C)")
+            trial.set_user_attr("fail_reason", interrupt_reason(exc))
             raise
         except Exception as exc:
             trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
             raise
         _record(trial, folds)
-        if ranks_in_top(trial.study, self.spec, folds.score):
+        values = objective_values(self.spec, folds.values)
+        feasible = record_metrics(trial, self.spec, folds.values)
+        if feasible and ranks_in_top(trial.study, self.spec, values):
             save_checkpoints(self.spec, trial.number, folds, self.partition)
-        return folds.score
+        return values
+
+
+def record_metrics(trial: optuna.Trial, spec: Spec, values: dict[str, float]) -> bool:
+    """Record every metric's value (when there is more than the one returned) and the
+    constraints; return whether the trial meets them all."""
+    if len(values) > 1:
+        trial.set_user_attr("metrics", values)
+    for metric, amount in violations(spec, values).items():
+        trial.set_constraint(metric, amount)
+    broken = broken_constraints(spec, values)
+    if broken:
+        trial.set_user_attr(INFEASIBLE_ATTR, "violates study.constraints: " + "; ".join(broken))
+    return not broken
 
 
 def _record(trial: optuna.Trial, folds: FoldResults, pruned_in_first: int | None = None) -> None:
@@ -228,24 +151,27 @@ def _reported_epochs(trial: optuna.Trial, epochs: int) -> int:
 
 
 # ----------------------------------------------------------------------------- checkpoints
-def ranks_in_top(study: optuna.Study, spec: Spec, score: float) -> bool:
-    """Whether a new score would enter the top `keep_checkpoints` (else its model is not saved)."""
-    top = ranked(study)[: spec.study.keep_checkpoints]
-    if len(top) < spec.study.keep_checkpoints:
-        return True
-    return is_better(score, float(top[-1].value), study.direction)  # type: ignore[arg-type]
+def ranks_in_top(study: optuna.Study, spec: Spec, values: float | Sequence[float]) -> bool:
+    """Whether a new trial's value(s) would enter the top `keep_checkpoints` of the leaderboard
+    or, with several objectives, the Pareto front (else its model is not saved)."""
+    point = [values] if isinstance(values, float | int) else list(values)
+    place, front = position(study, point)
+    return place < spec.study.keep_checkpoints or (spec.study.multi_objective and front == 1)
 
 
 def prune_checkpoints(study: optuna.Study, spec: Spec) -> None:
-    """Keep the checkpoints of the top `keep_checkpoints` trials only (bounded disk use)."""
+    """Keep the checkpoints of the top `keep_checkpoints` trials and, with several objectives,
+    of the Pareto front (every point of it can be exported); bounded disk use."""
     keep = {t.number for t in ranked(study)[: spec.study.keep_checkpoints]}
+    if spec.study.multi_objective:
+        keep |= {t.number for t in pareto_front(study)}
     # another worker may be saving the checkpoint of a trial it has not told yet
     keep |= {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     trials_dir = study_dir(spec) / "trials"
     if not trials_dir.exists():
         return
     for child in trials_dir.iterdir():
-        if child.name.isdigit() and int(child.name) not in keep:
+        if child.name.isdigit() and int(child.name) not in keep and inside_study_dir(spec, child):
             shutil.rmtree(child, ignore_errors=True)
 
 
@@ -274,7 +200,7 @@ def run_isolated_trial(
     verbose: int,
     trial_id: int,
     number: int,
-) -> float:
+) -> float | tuple[float, ...]:
     """One trial in its own process: read the space again, open the study, run `Objective`."""
     spec, catalog = open_space(path, plugins)
     optuna.logging.set_verbosity(optuna.logging.ERROR)

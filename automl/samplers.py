@@ -2,6 +2,14 @@
 
 `automl.spec` checks names and options against it at `validate` time; `automl.storage` builds them
 when a study opens. Optuna's own classes and keyword options are used as they are.
+
+The default sampler is `tpe` for one objective and for several: Optuna's TPESampler becomes
+MOTPE on a multi-objective study (and reads the trials' constraints), and it learns from the first
+10 trials on, where NSGA-II (`nsgaii`) does nothing but random sampling for its first generation
+(50 trials by default). automl studies are tens of trials of seconds to minutes each: TPE's
+budget. `nsgaii` is there for studies of hundreds of trials; `cmaes` cannot run several
+objectives (refused at `validate` time). Optuna cannot prune a multi-objective study
+(`Trial.report` refuses it), so its pruner is always `none`.
 """
 
 from __future__ import annotations
@@ -22,7 +30,10 @@ SAMPLERS: dict[str, type[optuna.samplers.BaseSampler]] = {
     "cmaes": optuna.samplers.CmaEsSampler,
     "gp": optuna.samplers.GPSampler,
     "qmc": optuna.samplers.QMCSampler,
+    "nsgaii": optuna.samplers.NSGAIISampler,
 }
+#: samplers that cannot run a study of several objectives (Optuna raises when it starts one)
+SINGLE_OBJECTIVE_ONLY = frozenset({"cmaes"})
 #: short name -> Optuna pruner class
 PRUNERS: dict[str, type[optuna.pruners.BasePruner]] = {
     "none": optuna.pruners.NopPruner,

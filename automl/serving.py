@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import re
 from pathlib import Path
 from typing import Any
 
-import keras
 import numpy as np
 
+from automl.custom_objects import plugin_packages
 from automl.decision import class_indices
-from automl.errors import AutoMLError, InputError, StudyError
+from automl.errors import ArtifactError, InputError
+from automl.model_files import load_keras_model, read_card
 from automl.plugins import load_catalog
 from automl.trial import predict_output
 
@@ -92,53 +91,14 @@ def load(directory: str | Path, plugins: tuple[str, ...] = ()) -> LoadedModel:
     card_path, model_path = directory / "model.json", directory / "model.keras"
     for path in (card_path, model_path):
         if not path.is_file():
-            raise AutoMLError(
+            raise ArtifactError(
                 f"{directory} is not an exported model: expected {path.name} in it. "
                 f"Received: directory={str(directory)!r}"
             )
-    card = json.loads(card_path.read_text())
-    load_catalog(plugins)  # importing the plugins registers their custom Keras classes
-    return LoadedModel(directory, load_keras_model(model_path, card), card)
-
-
-_MISSING_CLASS = re.compile(r"registered_name'?:\s*'([\w.]+)>([\w.]+)'")
-
-
-def load_keras_model(path: str | Path, card: dict[str, Any] | None = None) -> Any:
-    """Load a `.keras` file in safe mode; a missing plugin class names the package to install.
-
-    Args:
-        path: the `.keras` file.
-        card: the parsed `model.json`, whose `plugins` entry names the distributions to install.
-            Defaults to `None` (no names to suggest).
-    """
-    try:
-        return keras.saving.load_model(path, safe_mode=True)
-    except (TypeError, ValueError) as exc:
-        text = str(exc)
-        if "Could not locate" not in text and "registered_name" not in text:
-            raise
-        match = _MISSING_CLASS.search(text)
-        what = (
-            f"the custom Keras object package {match.group(1)!r}"
-            if match
-            else "a custom Keras object"
-        )
-        hint = _plugins_to_install(card)
-        raise StudyError(
-            f"{path} uses {what} that is not registered here: install the plugin that provides it"
-            + (f" ({hint})" if hint else "")
-            + " and make sure it is not disabled (AUTOML_DISABLE_PLUGINS, AUTOML_NO_ENTRY_POINTS)."
-        ) from exc
-
-
-def _plugins_to_install(card: dict[str, Any] | None) -> str:
-    """`dist==1.0, other` for the non-built-in plugins the card records ('' when none)."""
-    needed = [p for p in (card or {}).get("plugins", []) if p.get("source") != "built-in"]
-    return ", ".join(
-        f"{p['distribution'] or p['plugin']}" + (f"=={p['version']}" if p.get("version") else "")
-        for p in needed
-    )
+    card = read_card(card_path)
+    catalog = load_catalog(plugins)  # importing the plugins registers their custom Keras classes
+    model = load_keras_model(model_path, card, plugin_packages(catalog))
+    return LoadedModel(directory, model, card)
 
 
 def check_input(x: Any, schema: dict[str, Any]) -> np.ndarray:
@@ -221,7 +181,12 @@ def _columns_by_name(
     """For each recorded column name, its index in `header`; the target column may be present."""
     header = [h.strip() for h in header]
     missing = [n for n in names if n not in header]
-    ignored = {schema.get("target"), schema.get("target_column")} - {None}
+    ignored = {
+        schema.get("target"),
+        schema.get("target_column"),
+        *schema.get("dropped_columns", ()),
+        *schema.get("ignored", ()),  # the columns a text source does not use
+    }
     extra = [h for h in header if h not in names and h not in ignored]
     if missing or extra:
         parts = [f"missing columns {missing}"] if missing else []

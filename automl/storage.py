@@ -10,20 +10,25 @@ Samplers and pruners come from the one table of short names in `automl.samplers`
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import inspect
 import os
+import re
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.storages.journal import JournalStorage
 from optuna.trial import FrozenTrial
 
 from automl import samplers
-from automl.errors import AutoMLError, StudyError
+from automl.diagnose import is_database_error, os_error_message
+from automl.errors import AutoMLError, StorageError, StudyError
+from automl.journal import SafeJournalFileBackend
 from automl.spec import Spec, diff_spaces, grid_search_space
 
 RUNS_DIR_ENV = "AUTOML_RUNS_DIR"
@@ -43,6 +48,31 @@ def runs_dir() -> Path:
 def study_dir(spec: Spec) -> Path:
     """`runs/<study name>/`: the journal file and the trial checkpoints."""
     return runs_dir() / spec.study.name
+
+
+def inside_study_dir(spec: Spec, path: Path) -> bool:
+    """Whether `path` is really inside the study's own folder (no symlink leads out of it), so
+    that deleting it cannot touch anything else."""
+    root = study_dir(spec).resolve()
+    return not path.is_symlink() and path.resolve().is_relative_to(root) and path.resolve() != root
+
+
+def make_folder(folder: Path, what: str) -> Path:
+    """Create `folder` (and its parents) or say clearly why it cannot be: a `StorageError`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        where = os.environ.get(RUNS_DIR_ENV)
+        hint = f" (${RUNS_DIR_ENV}={where})" if where else ""
+        if exc.filename is None:
+            exc.filename = str(folder)
+        raise StorageError(f"{os_error_message(exc, f'create {what}')}{hint}") from None
+    return folder
+
+
+def display_url(url: str) -> str:
+    """A storage URL with its password hidden (for messages)."""
+    return re.sub(r"(://[^:/@]+:)[^/]*@", r"\1***@", url)
 
 
 def trial_dir(spec: Spec, trial_number: int) -> Path:
@@ -146,24 +176,64 @@ def rdb_storage(url: str) -> optuna.storages.RDBStorage:
                 grace_period=grace,
                 **on_stale,
             )
-        except SQLAlchemyError:
-            # workers starting at once on a fresh database race to create its tables
-            if attempt == 4:
+        except SQLAlchemyError as exc:
+            # workers starting at once on a fresh database race to create its tables; a server
+            # that cannot be reached (OperationalError) will not answer on a retry either
+            if attempt == 4 or _unreachable(exc):
                 raise
             time.sleep(0.5 + attempt)
     raise AssertionError("unreachable")
 
 
-def open_storage(spec: Spec, storage: str | None = None) -> optuna.storages.BaseStorage | str:
+def _unreachable(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(
+        words in text
+        for words in ("could not connect", "connection refused", "could not translate host")
+    )
+
+
+def open_storage(spec: Spec, storage: str | None = None) -> optuna.storages.BaseStorage:
     """The storage given on the command line, in the YAML file, or the default journal file."""
     path = journal_path(spec, storage)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
+        if path.is_dir():
+            raise StorageError(
+                f"{path}: expected a journal file for the study's storage, got a folder"
+            )
+        make_folder(path.parent, "the study's folder")
+        return JournalStorage(SafeJournalFileBackend(str(path)))
     url = str(storage or spec.study.storage)
-    if url.startswith(("postgresql", "mysql")):
-        return rdb_storage(url)
-    return url  # e.g. sqlite:///...: Optuna opens it
+    _check_sqlite_folder(url)
+    try:
+        if url.startswith(("postgresql", "mysql")):
+            return rdb_storage(url)
+        return optuna.storages.get_storage(url)
+    except Exception as exc:  # SQLAlchemy's errors: a bad URL, a server that does not answer
+        raise StorageError(_database_message(url, exc)) from None
+
+
+def _check_sqlite_folder(url: str) -> None:
+    """`sqlite:///dir/x.db` where `dir` is missing: say so (SQLite says "unable to open")."""
+    if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
+        return
+    folder = Path(url[len("sqlite:///") :]).parent
+    if not folder.is_dir():
+        raise StorageError(
+            f"cannot open the storage {url}: its folder {folder} does not exist "
+            "(create it, or give another path)"
+        )
+
+
+def _database_message(url: str, exc: BaseException) -> str:
+    """`cannot open the storage postgresql://u:***@host/db: <the driver's first line>`."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    return (
+        f"cannot open the storage {display_url(url)}: {lines[0]}. Expected a reachable "
+        "Optuna storage URL (sqlite:///file.db, postgresql://user:pass@host/db) or a journal "
+        "file path"
+    )
 
 
 # ------------------------------------------------------------------------- sampler, pruner
@@ -178,11 +248,31 @@ def make_sampler(spec: Spec, seed_offset: int = 0) -> optuna.samplers.BaseSample
 
 
 def make_pruner(spec: Spec) -> optuna.pruners.BasePruner:
-    """The pruner named in the spec (`median` waits 2 epochs, `patient` wraps `median`)."""
+    """The pruner named in the spec (`median` waits 2 epochs, `patient` wraps `median`); none
+    for a multi-objective study, which Optuna cannot prune (`Trial.report` refuses it)."""
+    if spec.study.multi_objective:
+        return optuna.pruners.NopPruner()
     return samplers.make_pruner(spec.study.pruner.name, spec.study.pruner.options)
 
 
 # ------------------------------------------------------------------------------ open_study
+def _naming_the_storage(func: Callable[..., optuna.Study]) -> Callable[..., optuna.Study]:
+    """A database error while the study is opened becomes a `StorageError` naming the URL."""
+
+    @functools.wraps(func)
+    def wrapper(spec: Spec, storage: str | None = None, *args: Any, **kwargs: Any) -> optuna.Study:
+        try:
+            return func(spec, storage, *args, **kwargs)
+        except Exception as exc:
+            if isinstance(exc, AutoMLError) or not is_database_error(exc):
+                raise
+            url = str(storage or spec.study.storage)
+            raise StorageError(_database_message(url, exc)) from None
+
+    return wrapper
+
+
+@_naming_the_storage
 def open_study(
     spec: Spec, storage: str | None = None, create: bool = True, seed_offset: int = 0
 ) -> optuna.Study:
@@ -198,7 +288,7 @@ def open_study(
             Defaults to `0`.
     """
     store = open_storage(spec, storage)
-    if create and not isinstance(store, str):
+    if create:
         # a resumed (or parallel) run must not replay the random sequence of the first run
         seed_offset += _existing_trials(store, spec.study.name)
     sampler, pruner = make_sampler(spec, seed_offset), make_pruner(spec)
@@ -216,10 +306,14 @@ def open_study(
         storage=store,
         sampler=sampler,
         pruner=pruner,
-        direction=spec.study.direction,
+        directions=list(spec.study.directions),
         load_if_exists=True,
     )
     _check_space(study, spec)
+    if study.metric_names != list(spec.study.metrics):
+        with warnings.catch_warnings():  # experimental since Optuna 3.2, unchanged since
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names(list(spec.study.metrics))  # optuna-dashboard shows them
     return study
 
 
@@ -252,6 +346,7 @@ __all__ = [
     "checkpoint_path",
     "database_url",
     "heartbeat_settings",
+    "inside_study_dir",
     "journal_path",
     "make_pruner",
     "make_sampler",

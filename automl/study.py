@@ -18,9 +18,11 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.arrays import InMemoryData, data_space
 from automl.data import load_partition
+from automl.errors import AutoMLError
 from automl.hooks import LifecycleHooks
-from automl.leaderboard import TuneResult, format_leaderboard, leaderboard
+from automl.leaderboard import format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
 from automl.parallel import (
     LoopOutcome,
@@ -33,6 +35,7 @@ from automl.parallel import (
     worker_name,
 )
 from automl.plugins import Catalog, load_catalog
+from automl.result import Leaderboard, TuneResult
 from automl.space import default_params
 from automl.spec import Spec, open_space
 from automl.storage import open_study
@@ -132,6 +135,12 @@ def _after_trial(spec: Spec, hooks: LifecycleHooks, bar: Progress, label: str) -
 def tune(
     space: str | Path | Mapping[str, Any] | Spec,
     *,
+    x: Any = None,
+    y: Any = None,
+    x_val: Any = None,
+    y_val: Any = None,
+    data: Any = None,
+    target: str | None = None,
     trials: int | None = None,
     timeout: float | None = None,
     storage: str | None = None,
@@ -146,6 +155,10 @@ def tune(
 
     Args:
         space: a YAML path, a dict with the same schema, or a loaded `Spec`.
+        x, y: arrays (n, ...) and (n,), or a DataFrame and a Series, instead of `data.source`:
+            written into the study's folder with a copy of the space (`automl.arrays`).
+        x_val, y_val: a fixed validation split (no random split, no folds).
+        data, target: a pandas DataFrame and its target column (`x_val`: a DataFrame too).
         trials: total trial budget (finished trials count). Defaults to `study.trials`.
         timeout: seconds for this run. Defaults to `study.timeout`.
         storage: an Optuna storage URL or journal path. Defaults to `runs/<study>/journal.log`.
@@ -158,16 +171,12 @@ def tune(
         catalog: the registries `space` was resolved against (with a `Spec`). Defaults to
             `None`: loaded from the space's plugins.
     """
-    if isinstance(space, Spec):
-        spec, catalog = space, catalog if catalog is not None else load_catalog(space.plugins)
-    else:
-        spec, catalog = open_space(space, plugins)
-    budget = trials if trials is not None else spec.study.trials
-    run_timeout = timeout if timeout is not None else spec.study.timeout
+    given = InMemoryData(x, y, x_val, y_val, data, target)
+    spec, catalog = _open(space, given, plugins, catalog)
+    budget, run_timeout = _budget(spec, trials, timeout)
     started = time.monotonic()
     if jobs != 1 or spec.study.recycle_after:
         study, interrupted = supervise(spec, budget, run_timeout, storage, jobs, progress, verbose)
-        result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog)
     else:
         study, outcome = run_study(
             spec,
@@ -178,8 +187,38 @@ def tune(
             verbose=verbose,
             progress=progress,
         )
-        result = TuneResult(study, spec, interrupted=outcome.interrupted, catalog=catalog)
+        interrupted = outcome.interrupted
+    result = TuneResult(study, spec, interrupted=interrupted, catalog=catalog, storage=storage)
     return _finish(result, budget, started, print_leaderboard)
+
+
+def _budget(spec: Spec, trials: int | None, timeout: float | None) -> tuple[int, float | None]:
+    """The trial budget and the time limit of this run (the spec's unless given), checked."""
+    budget = trials if trials is not None else spec.study.trials
+    run_timeout = timeout if timeout is not None else spec.study.timeout
+    if budget < 1 or (run_timeout is not None and run_timeout <= 0):
+        raise AutoMLError(
+            f"`trials >= 1` and `timeout > 0` must hold, but got (trials={budget}, "
+            f"timeout={run_timeout})"
+        )
+    return budget, run_timeout
+
+
+def _open(
+    space: str | Path | Mapping[str, Any] | Spec,
+    given: InMemoryData,
+    plugins: tuple[str, ...],
+    catalog: Catalog | None,
+) -> tuple[Spec, Catalog]:
+    """The spec and its registries; in-memory data is first written into the study's folder,
+    with a copy of the space that reads it (`runs/<study>/space.yaml`)."""
+    if given.given():
+        if isinstance(space, Spec):
+            raise AutoMLError("tune() takes arrays or a DataFrame with a YAML path or a dict space")
+        space = data_space(space, given, plugins)
+    if isinstance(space, Spec):
+        return space, catalog if catalog is not None else load_catalog(space.plugins)
+    return open_space(space, plugins)
 
 
 def work(
@@ -228,7 +267,7 @@ def worker_seed_offset(index: int, url: str | None) -> int:
 def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: bool) -> TuneResult:
     """Fill in the leaderboard and print it (with the trial count and the time of this run)."""
     study, spec = result.study, result.spec
-    result.leaderboard = leaderboard(study)
+    result.leaderboard = Leaderboard(leaderboard(study))
     if print_leaderboard:
         elapsed = time.monotonic() - started
         note = " (interrupted: run the same command again to resume)" if result.interrupted else ""
@@ -236,7 +275,7 @@ def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: 
             f"\nStudy {spec.study.name!r}: {len(counted_trials(study))}/{budget} trials, "
             f"{elapsed:.0f}s this run{note}"
         )
-        print(format_leaderboard(result.leaderboard, spec.study.metric))
+        print(format_leaderboard(result.leaderboard, spec.study.metrics))
     return result
 
 

@@ -15,26 +15,14 @@ import keras
 import numpy as np
 import optuna
 
-from automl.components import BuildContext
+from automl.components import BuildContext, maximizes
 from automl.data import Splits
 from automl.errors import TrialFailed
+from automl.inputs import as_float_inputs, preprocess, token_problem
+from automl.measures import MEASURE_ROWS, epoch_metric, measured_metrics, metric_values
 from automl.plugins import Catalog
 from automl.space import TrialConfig
 from automl.spec import Spec
-
-
-def as_float_inputs(x: np.ndarray) -> np.ndarray:
-    """Numeric arrays as float32 (Keras' default); text arrays (tabular data with categorical
-    columns) as a TensorFlow string tensor, since Keras' array adapter refuses NumPy strings
-    (string tensors exist only in TensorFlow, imported lazily here)."""
-    x = np.asarray(x)
-    if x.dtype.kind in "iufb":
-        return x.astype("float32")
-    if x.dtype.kind in "OUS":
-        import tensorflow as tf
-
-        return tf.constant(x.astype(str))
-    return x
 
 
 def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.Model:
@@ -42,24 +30,8 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
     inputs = keras.Input(
         shape=splits.input_shape, name="inputs", dtype=_input_dtype(splits.x_train)
     )
-    x: Any = inputs
-    x_fit = as_float_inputs(splits.x_train)
-    for step in config.preprocessors:
-        with catalog.blame("preprocessor", step.name) as pre:
-            layer = pre.build(x_fit, **step.params)
-            if layer is None:
-                continue
-            x = layer(x)
-            x_fit = keras.ops.convert_to_numpy(layer(x_fit, training=False))  # no augmentation
+    x, vocabulary_size = preprocess(inputs, config, splits, catalog)
     shape = tuple(int(d) for d in x.shape[1:])
-    if "string" in str(x.dtype):
-        raise TrialFailed(
-            "the inputs are still text after the preprocessors (categorical columns); "
-            "add `one_hot` "
-            "to `preprocessors` to encode them. "
-            f"Received: preprocessors={[step.name for step in config.preprocessors]}"
-        )
-
     regularizers = [(catalog["regularizer"].get(r.name), r.params) for r in config.regularizers]
 
     def kernel_regularizer() -> Any:
@@ -86,9 +58,10 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
         make_activation=lambda: activation.build(**config.activation.params),
         make_kernel_regularizer=kernel_regularizer,
         make_regularizer_layers=regularizer_layers,
+        vocabulary_size=vocabulary_size,
     )
     with catalog.blame("model_family", config.model.name) as family:
-        problem = family.check_input(shape)
+        problem = family.check_input(shape) or token_problem(family, vocabulary_size, catalog)
         if problem:
             raise TrialFailed(problem)
         features = family.build(x, ctx, **config.model.params)
@@ -177,7 +150,8 @@ class ScoreCallback(keras.callbacks.Callback):
     """Computes the chosen metric exactly on the validation split after every epoch.
 
     It puts `score` into the epoch logs (so EarlyStopping can monitor it), reports it to Optuna
-    and asks the pruner whether to stop. A model whose output becomes NaN fails the trial.
+    and asks the pruner whether to stop (a multi-objective study reports nothing: Optuna
+    cannot prune it). A model whose output becomes NaN fails the trial.
     """
 
     def __init__(
@@ -219,7 +193,7 @@ class ScoreCallback(keras.callbacks.Callback):
                 self.history[key].append(float(logs[key]))
         if self.hook is not None:
             self.hook.on_epoch_end(trial=self.trial, epoch=epoch, logs=dict(logs))
-        if self.trial is not None:
+        if self.trial is not None and len(self.trial.study.directions) == 1:
             self.trial.report(score, epoch)
             if self.trial.should_prune():
                 self.pruned_at = epoch
@@ -228,7 +202,8 @@ class ScoreCallback(keras.callbacks.Callback):
 
 @dataclass
 class TrialResult:
-    """What one trial produced."""
+    """What one trial produced: `score` is the first metric's value, `values` every metric's
+    (the study's metrics, then those only its constraints name)."""
 
     score: float
     model: keras.Model
@@ -236,6 +211,7 @@ class TrialResult:
     best_epoch: int
     duration: float
     history: dict[str, list[float]] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)
     #: the kept weights' output on the validation rows (`predict_output`): out-of-fold predictions
     predictions: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
@@ -290,11 +266,11 @@ def trial_seed(spec: Spec, number: int) -> int | None:
     return spec.study.seed + number if spec.study.seed is not None else None
 
 
-def _early_stopping(spec: Spec) -> list[keras.callbacks.Callback]:
+def _early_stopping(spec: Spec, direction: str) -> list[keras.callbacks.Callback]:
     es = spec.training.early_stopping
     if es is None:
         return []
-    mode = "min" if es.monitor != "score" or spec.study.direction == "minimize" else "max"
+    mode = "max" if es.monitor == "score" and maximizes(direction) else "min"
     return [
         keras.callbacks.EarlyStopping(
             monitor=es.monitor,
@@ -323,9 +299,8 @@ def run_trial(
     Args:
         record_history: called with the per-epoch `loss`, `val_loss` and `score` of the epochs
             that ran, whether the trial completes, is pruned or fails. Defaults to `None`.
-        report: report each epoch's score to `trial` and let its pruner stop the fit. `False`
-            for the folds after the first of a cross-validated trial (the objective reports
-            their running mean). Defaults to `True`.
+        report: report each epoch's score to `trial`, whose pruner may stop the fit (`False`
+            for the folds after the first: `run_folds` reports their mean). Defaults to `True`.
         epochs: train exactly this many epochs, without early stopping, and keep the last
             weights (the folds after the first: nothing is chosen on the rows they are scored
             on). Defaults to `None`: `config.epochs` with early stopping.
@@ -334,10 +309,10 @@ def run_trial(
     model, loss, optimizer_callbacks = compile_model(
         config, splits, catalog, trial_seed(spec, trial.number if trial is not None else 0)
     )
-    metric = catalog["metric"].get(spec.study.metric)
+    metric = epoch_metric(spec, catalog)
     reporter = trial if report else None
     scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, reporter, hook, loss)
-    stopping = _early_stopping(spec) if epochs is None else []
+    stopping = _early_stopping(spec, metric.direction) if epochs is None else []
     callbacks = [scorer, *optimizer_callbacks, *stopping]
     try:
         with catalog.blame("model_family", config.model.name):
@@ -349,18 +324,29 @@ def run_trial(
         raise TrialFailed(f"the loss or the model output became NaN at epoch {scorer.nan_at + 1}")
     if scorer.pruned_at is not None:
         raise optuna.TrialPruned(f"pruned at epoch {scorer.pruned_at + 1}")
-    # the score of the weights we keep (EarlyStopping restored the best epoch), computed exactly
+    # the values of the weights we keep (EarlyStopping restored the best epoch), computed exactly;
+    # the predictions are kept whatever the metrics (out-of-fold predictions)
     predictions = predict_output(model, splits.x_val, splits.task)
-    score = float(metric.score(splits.y_val, predictions))
+    names = measured_metrics(spec)
+    values = _validation_values(names, catalog, model, splits, predictions)
     scores = np.asarray(scorer.history["score"])
     ran = len(scorer.history["loss"])
-    pick = np.argmax if spec.study.direction == "maximize" else np.argmin
+    pick = np.argmax if maximizes(metric.direction) else np.argmin
     return TrialResult(
-        score=score,
+        score=values[names[0]],
         model=model,
         epochs=ran,
         best_epoch=int(pick(scores)) + 1 if len(scores) else ran,
         duration=time.perf_counter() - started,
         history=scorer.history,
+        values=values,
         predictions=predictions,
     )
+
+
+def _validation_values(
+    names: tuple[str, ...], catalog: Catalog, model: keras.Model, splits: Splits, output: Any
+) -> dict[str, float]:
+    """Each metric of `names` on the validation rows, given the model's `output` on them."""
+    rows = as_float_inputs(splits.x_val[:MEASURE_ROWS])
+    return metric_values(names, catalog, model, splits.y_val, predictions=lambda: output, rows=rows)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from automl import hookimpl
 from automl.components import TASKS, BaseActivation, float_param
+
+if TYPE_CHECKING:  # Keras is imported when a component builds: `automl validate` never does
+    import keras
 
 
 class NamedActivation(BaseActivation):
@@ -19,6 +20,8 @@ class NamedActivation(BaseActivation):
         self.default_for = default_for  # type: ignore[misc]
 
     def build(self, **params: Any) -> keras.layers.Layer:
+        import keras
+
         return keras.layers.Activation(self.name)
 
 
@@ -34,6 +37,8 @@ class LeakyRelu(BaseActivation):
     )
 
     def build(self, **params: Any) -> keras.layers.Layer:
+        import keras
+
         return keras.layers.LeakyReLU(negative_slope=params.get("alpha", 0.2))
 
 
@@ -45,6 +50,8 @@ class Elu(BaseActivation):
     params = (float_param("alpha", 1.0, "Scale of the negative part.", bounds=(0, None)),)
 
     def build(self, **params: Any) -> keras.layers.Layer:
+        import keras
+
         return keras.layers.ELU(alpha=params.get("alpha", 1.0))
 
 

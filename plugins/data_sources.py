@@ -1,4 +1,5 @@
-"""Built-in data sources: scikit-learn sets, CSV files, `.npz` arrays, image folders, keras sets.
+"""Built-in data sources: scikit-learn sets, CSV files, `.npz` arrays, image folders, keras sets,
+text folders (the csv and text_folder sources live in their own modules, registered here).
 
 Each returns the whole data set as a `Dataset`; the core splits it. Each answers `task()` cheaply
 where it can (the CSV source reads only the target column), so `automl validate` can check that
@@ -8,8 +9,11 @@ unless `data.task` sets it.
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import os
+import re
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +22,9 @@ import numpy as np
 from automl import hookimpl
 from automl.components import BaseDataSource, bool_param, float_param, int_param, str_param
 from automl.data import Dataset, infer_task
-from automl.errors import AutoMLError
-from automl.registry import closest
-from automl_plugins.preprocessors import MISSING_MARKERS
+from automl.errors import DataError
+from automl_plugins.csv_source import CsvSource, data_file
+from automl_plugins.text_folder_source import TextFolderSource
 
 SKLEARN_SETS = {
     "digits": "multiclass",
@@ -31,17 +35,6 @@ SKLEARN_SETS = {
     "make_classification": None,  # binary or multiclass, from n_classes
     "make_regression": "regression",
 }
-
-
-def _file(path: Any, what: str) -> Path:
-    if not path:
-        raise AutoMLError(f"the {what} data source needs `path`. Received: path={path!r}")
-    p = Path(path)
-    if not p.exists():
-        raise AutoMLError(
-            f"{what} file not found: {p} (relative paths are relative to the YAML file)"
-        )
-    return p
 
 
 class SklearnSource(BaseDataSource):
@@ -77,13 +70,17 @@ class SklearnSource(BaseDataSource):
             return "binary" if params.get("n_classes", 2) == 2 else "multiclass"
         return SKLEARN_SETS.get(name)
 
+    def rank(self, **params: Any) -> int | None:
+        digit_images = params.get("name", "digits") == "digits" and params.get("images", True)
+        return 3 if digit_images else 1
+
     def load(self, **params: Any) -> Dataset:
         from sklearn import datasets
 
         full = {**self.defaults(), **params}
         name = full["name"]
         if name not in SKLEARN_SETS:
-            raise AutoMLError(
+            raise DataError(
                 f"unknown scikit-learn data set. Expected one of "
                 f"{', '.join(SKLEARN_SETS)}. Received: name={name!r}"
             )
@@ -124,7 +121,7 @@ class SklearnSource(BaseDataSource):
         else:
             k = p["n_classes"]
             if 2**informative < k * 2:
-                raise AutoMLError(
+                raise DataError(
                     f"make_classification needs n_classes * 2 <= 2 ** n_informative. Received: "
                     f"n_classes={k}, n_informative={informative}"
                 )
@@ -151,109 +148,14 @@ class SklearnSource(BaseDataSource):
         )
 
 
-class CsvSource(BaseDataSource):
-    """A CSV file with a header row: numeric and categorical columns, missing values, a target."""
-
-    name = "csv"
-    help = (
-        "A CSV file with a header; `target` names the label column. Numeric columns become "
-        "numbers (missing -> NaN); with any text column, rows stay text for impute/one_hot."
-    )
-    params = (
-        str_param("path", "", "The CSV file (relative to the YAML file)."),
-        str_param("target", "", "The target column. Defaults to the last column."),
-        str_param("delimiter", ",", "Field separator."),
-    )
-
-    def _read(self, params: dict[str, Any]) -> tuple[list[str], list[list[str]], Path]:
-        path = _file(params.get("path"), "csv")
-        with path.open(newline="") as handle:
-            rows = list(csv.reader(handle, delimiter=params.get("delimiter", ",") or ","))
-        rows = [r for r in rows if any(cell.strip() for cell in r)]
-        if len(rows) < 2:
-            raise AutoMLError(
-                f"{path}: expected a header row and at least one data row. "
-                f"Received: {len(rows)} rows"
-            )
-        header = [h.strip() for h in rows[0]]
-        if len(header) < 2:
-            raise AutoMLError(
-                f"{path}: expected at least 2 columns (features and a target). "
-                f"Received: header={header}"
-            )
-        for i, row in enumerate(rows[1:], start=2):
-            if len(row) != len(header):
-                raise AutoMLError(
-                    f"{path}: line {i} has {len(row)} fields, the header has {len(header)}"
-                )
-        return header, rows[1:], path
-
-    def _target_index(self, header: list[str], params: dict[str, Any], path: Path) -> int:
-        target = params.get("target") or header[-1]
-        if target not in header:
-            hint = closest(target, header)
-            did = f"; did you mean {hint!r}?" if hint else "."
-            raise AutoMLError(
-                f"{path}: no target column {target!r}{did} Columns: {', '.join(header)}"
-            )
-        return header.index(target)
-
-    @staticmethod
-    def _clean(cell: str) -> str:
-        cell = cell.strip()
-        return "" if cell.lower() in MISSING_MARKERS else cell
-
-    def _targets(self, rows: list[list[str]], t: int, path: Path) -> np.ndarray:
-        raw = [self._clean(r[t]) for r in rows]
-        if any(v == "" for v in raw):
-            missing = sum(v == "" for v in raw)
-            raise AutoMLError(
-                f"{path}: the target column has {missing} missing values; remove those rows"
-            )
-        try:
-            return np.asarray([float(v) for v in raw])
-        except ValueError:
-            return np.asarray(raw)
-
-    def task(self, **params: Any) -> str | None:
-        header, rows, path = self._read(params)
-        return infer_task(self._targets(rows, self._target_index(header, params, path), path))
-
-    def load(self, **params: Any) -> Dataset:
-        header, rows, path = self._read(params)
-        t = self._target_index(header, params, path)
-        y = self._targets(rows, t, path)
-        names = [h for i, h in enumerate(header) if i != t]
-        cells = np.asarray(
-            [[self._clean(r[i]) for i in range(len(header)) if i != t] for r in rows], dtype=str
-        )
-        columns, numeric = [], []
-        for j, name in enumerate(names):
-            col = cells[:, j]
-            try:
-                [float(v) for v in col if v != ""]
-                kind = "numeric"
-            except ValueError:
-                kind = "categorical"
-            numeric.append(kind == "numeric")
-            columns.append({"name": name, "kind": kind, "missing": int((col == "").sum())})
-        if all(numeric):
-            x: np.ndarray = np.where(cells == "", "nan", cells).astype("float32")
-            layout = "float32 matrix (rows, columns); missing values as NaN"
-        else:
-            x = cells.astype(object)
-            layout = "string matrix (rows, columns) of the raw cells; missing values as ''"
-        schema = {"format": "csv", "columns": columns, "target": header[t], "input": layout}
-        return Dataset(x=x, y=y, name=f"csv:{path.name}", feature_names=names, schema=schema)
-
-
 class NpzSource(BaseDataSource):
     """Arrays from an `.npz` file: tabular (N, F), sequences (N, T, F) or images (N, H, W[, C])."""
 
     name = "npz"
     help = (
         "An .npz file with arrays x and y, or x_train/y_train/x_test/y_test (the Keras "
-        "MNIST layout, concatenated; the core makes its own split)."
+        "MNIST layout, concatenated; the core makes its own split). Arrays x_val and y_val, "
+        "when present, are the fixed validation split."
     )
     params = (
         str_param("path", "", "The .npz file (relative to the YAML file)."),
@@ -271,37 +173,65 @@ class NpzSource(BaseDataSource):
             if "x_test" in data.files and "y_test" in data.files:
                 xs, ys = [*xs, "x_test"], [*ys, "y_test"]
             return xs, ys
-        raise AutoMLError(
+        raise DataError(
             f"{path}: expected arrays {xk!r} and {yk!r} (or x_train, y_train). "
             f"Received: arrays {data.files}"
         )
+
+    def _all_keys(self, data: Any, params: dict[str, Any], path: Path) -> tuple[list[str], ...]:
+        """The feature and target arrays, with `x_val` and `y_val` (the fixed validation split,
+        whose rows go last) when the file has them."""
+        xkeys, ykeys = self._keys(data, params, path)
+        if "x_val" in data.files and "y_val" in data.files:
+            return [*xkeys, "x_val"], [*ykeys, "y_val"]
+        return xkeys, ykeys
 
     def _y(self, data: Any, keys: list[str], path: Path) -> np.ndarray:
         y = np.concatenate([np.asarray(data[k]) for k in keys])
         if y.ndim == 2 and y.shape[1] == 1:
             y = y.reshape(-1)
         if y.ndim != 1:
-            raise AutoMLError(f"{path}: expected targets of shape (n,). Received: shape={y.shape}")
+            raise DataError(f"{path}: expected targets of shape (n,). Received: shape={y.shape}")
+        if y.dtype.kind == "f" and np.isnan(y).any():
+            raise DataError(
+                f"{path}: the targets ({', '.join(keys)}) have {int(np.isnan(y).sum())} missing "
+                "values (NaN); remove those rows (automl does not impute targets)"
+            )
         return y
 
     def task(self, **params: Any) -> str | None:
-        path = _file(params.get("path"), "npz")
-        with np.load(path, allow_pickle=False) as data:
-            _, ykeys = self._keys(data, params, path)
+        with _npz(params) as (data, path):
+            _, ykeys = self._all_keys(data, params, path)
             return infer_task(self._y(data, ykeys, path))
 
+    def rank(self, **params: Any) -> int | None:
+        """From the first x array's .npy header: nothing is loaded."""
+        with _npz(params) as (data, path):
+            key = self._keys(data, params, path)[0][0]
+            with zipfile.ZipFile(path) as archive, archive.open(f"{key}.npy") as member:
+                fmt = np.lib.format
+                first = fmt.read_magic(member) == (1, 0)
+                read = fmt.read_array_header_1_0 if first else fmt.read_array_header_2_0
+                shape = read(member)[0]
+        images = len(shape) == 3 and params.get("images", False)
+        return len(shape) - 1 + int(images)
+
     def load(self, **params: Any) -> Dataset:
-        path = _file(params.get("path"), "npz")
-        with np.load(path, allow_pickle=False) as data:
-            xkeys, ykeys = self._keys(data, params, path)
-            x = np.concatenate([np.asarray(data[k]) for k in xkeys])
+        with _npz(params) as (data, path):
+            xkeys, ykeys = self._all_keys(data, params, path)
+            parts = {k: np.asarray(data[k]) for k in xkeys}
+            shapes = {k: a.shape[1:] for k, a in parts.items()}
+            if len(set(shapes.values())) > 1:
+                raise DataError(f"{path}: the feature arrays differ in shape. Received: {shapes}")
+            x = np.concatenate(list(parts.values()))
             y = self._y(data, ykeys, path)
+            n_val = len(data["y_val"]) if "y_val" in ykeys else 0
         if x.ndim < 2:
-            raise AutoMLError(
+            raise DataError(
                 f"{path}: expected features of shape (n, ...). Received: shape={x.shape}"
             )
         if len(x) != len(y):
-            raise AutoMLError(f"{path}: x has {len(x)} rows but y has {len(y)}")
+            raise DataError(f"{path}: x has {len(x)} rows but y has {len(y)}")
         if x.ndim == 3 and params.get("images", False):
             x = x[..., None]
         layout = {
@@ -310,10 +240,44 @@ class NpzSource(BaseDataSource):
             4: "images (n, height, width, channels)",
         }.get(x.ndim, f"{x.ndim}-D arrays")
         schema = {"format": "npz", "input": layout, "shape": list(x.shape[1:])}
-        return Dataset(x=x.astype("float32"), y=y, name=f"npz:{path.name}", schema=schema)
+        return Dataset(
+            x=x.astype("float32"),
+            y=y,
+            name=f"npz:{path.name}",
+            schema=schema,
+            validation_rows=np.arange(len(y) - n_val, len(y)) if n_val else None,
+        )
+
+
+@contextlib.contextmanager
+def _npz(params: dict[str, Any]) -> Iterator[tuple[Any, Path]]:
+    """The open .npz file; not a zip of arrays, or arrays of Python objects: a `DataError`."""
+    path = data_file(params.get("path"), "npz")
+    if not zipfile.is_zipfile(path):
+        raise DataError(
+            f"{path}: expected an .npz file (a zip of .npy arrays, as np.savez writes), "
+            "got another kind of file"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            yield data, path
+    except ValueError as exc:
+        if "pickle" not in str(exc).lower():
+            raise
+        raise DataError(
+            f"{path}: an array holds Python objects (dtype=object), which would need pickle "
+            "to load: refused. Save numeric arrays (np.savez(path, x=x.astype('float32'), y=y))"
+        ) from None
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+
+
+def _tf_reason(exc: Exception) -> str:
+    """TensorFlow's message without its op and device decoration."""
+    text = str(exc).strip()
+    match = re.search(r"\}\}\s*(.*?)\s*\[Op:", text, re.DOTALL)
+    return match.group(1) if match else text.splitlines()[0] if text else type(exc).__name__
 
 
 class ImageFolderSource(BaseDataSource):
@@ -329,10 +293,10 @@ class ImageFolderSource(BaseDataSource):
     )
 
     def _classes(self, params: dict[str, Any]) -> tuple[Path, list[Path]]:
-        root = _file(params.get("path"), "image_folder")
+        root = data_file(params.get("path"), "image_folder", folder=True)
         classes = sorted(p for p in root.iterdir() if p.is_dir())
         if len(classes) < 2:
-            raise AutoMLError(
+            raise DataError(
                 f"{root}: expected one subfolder per class (at least 2). "
                 f"Received: {[p.name for p in classes]}"
             )
@@ -341,6 +305,9 @@ class ImageFolderSource(BaseDataSource):
     def task(self, **params: Any) -> str | None:
         _, classes = self._classes(params)
         return "binary" if len(classes) == 2 else "multiclass"
+
+    def rank(self, **params: Any) -> int | None:
+        return 3
 
     def load(self, **params: Any) -> Dataset:
         import tensorflow as tf
@@ -351,14 +318,14 @@ class ImageFolderSource(BaseDataSource):
         for label, folder in enumerate(classes):
             files = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
             if not files:
-                raise AutoMLError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
+                raise DataError(f"{folder}: no images ({', '.join(IMAGE_SUFFIXES)})")
             for f in files:
                 try:
                     img = tf.io.decode_image(
                         tf.io.read_file(str(f)), channels=full["channels"], expand_animations=False
                     )
-                except Exception as exc:
-                    raise AutoMLError(f"{f}: cannot decode the image: {exc}") from exc
+                except Exception as exc:  # TensorFlow's InvalidArgumentError
+                    raise DataError(f"{f}: cannot decode the image: {_tf_reason(exc)}") from None
                 img = tf.image.resize(img, (full["height"], full["width"]))
                 images.append(img.numpy())
                 labels.append(label)
@@ -395,12 +362,15 @@ class KerasSource(BaseDataSource):
     def task(self, **params: Any) -> str | None:
         return "multiclass"
 
+    def rank(self, **params: Any) -> int | None:
+        return 3
+
     def load(self, **params: Any) -> Dataset:
         import keras
 
         name = params.get("name", "mnist")
         if name not in KERAS_SETS:
-            raise AutoMLError(f"expected one of {', '.join(KERAS_SETS)}. Received: name={name!r}")
+            raise DataError(f"expected one of {', '.join(KERAS_SETS)}. Received: name={name!r}")
         cached = keras_cache() / "datasets" / f"{name}.npz"
         try:
             if name == "mnist" and cached.exists():
@@ -412,7 +382,7 @@ class KerasSource(BaseDataSource):
             else:
                 (x_train, y_train), (x_test, y_test) = getattr(keras.datasets, name).load_data()
         except Exception as exc:
-            raise AutoMLError(
+            raise DataError(
                 f"keras.datasets.{name} could not be loaded (no internet and no "
                 f"cached copy in $KERAS_HOME/datasets?): {exc}"
             ) from exc
@@ -430,5 +400,6 @@ class KerasSource(BaseDataSource):
 
 @hookimpl
 def register_data_sources(register: Any) -> None:
-    for source in (SklearnSource(), CsvSource(), NpzSource(), ImageFolderSource(), KerasSource()):
+    sources = (SklearnSource(), CsvSource(), NpzSource(), ImageFolderSource(), KerasSource())
+    for source in (*sources, TextFolderSource()):
         register(source)

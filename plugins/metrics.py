@@ -1,22 +1,44 @@
-"""Built-in metrics, computed exactly with scikit-learn on the model's predictions.
+"""Built-in metrics: scores of the model's predictions, and measures of the model itself.
 
 `score(y_true, y_pred)` gets class indices and class probabilities (n, k) for classification
-(binary as two columns), true and predicted values (n,) for regression. Each metric declares its
-direction and the tasks it fits (checked at `automl validate` time).
+(binary as two columns), true and predicted values (n,) for regression; it is computed exactly with
+scikit-learn. Each metric declares its direction and the tasks it fits (checked at `automl
+validate` time). `params`, `size_mb` and `latency_ms` measure the trained model (what it costs to
+ship and to run), for multi-objective studies and constraints.
 """
 
 from __future__ import annotations
 
+import os
+import statistics
+import tempfile
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn import metrics as skm
 
 from automl import hookimpl
-from automl.components import CLASSIFICATION, BaseMetric
+from automl.components import CLASSIFICATION, BaseMetric, BaseModelMeasure
 
 REGRESSION = ("regression",)
+
+
+class _SklearnMetrics:
+    """`skm.f1_score(...)` calls `sklearn.metrics.f1_score`, importing scikit-learn on the first
+    call: discovering the plugin (`automl validate`) does not pay for it."""
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from sklearn import metrics
+
+            return getattr(metrics, name)(*args, **kwargs)
+
+        return call
+
+
+skm = _SklearnMetrics()
 
 
 def labels_of(y_pred: np.ndarray) -> np.ndarray:
@@ -92,11 +114,17 @@ class RocAuc(BaseMetric):
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         p = _probabilities(y_pred)
+        present = np.unique(y_true)
+        if len(present) < 2:
+            raise ValueError(
+                f"roc_auc needs at least 2 classes in the validation split, got only {present}: "
+                "use more rows, fewer folds, or another metric"
+            )
         if p.shape[1] == 2:
             return float(skm.roc_auc_score(y_true, p[:, 1]))
-        return float(
-            skm.roc_auc_score(y_true, p, multi_class="ovr", labels=list(range(p.shape[1])))
-        )
+        # one-vs-rest macro average over the classes the split holds (scikit-learn gives NaN
+        # when a class is absent, and a NaN score would fail the trial)
+        return float(np.mean([skm.roc_auc_score(y_true == c, p[:, c]) for c in present]))
 
 
 class LogLoss(BaseMetric):
@@ -137,6 +165,91 @@ def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.sqrt(skm.mean_squared_error(y_true, y_pred)))
 
 
+# ------------------------------------------------------------------------- measures of the model
+class ParamCount(BaseModelMeasure):
+    """Every weight of the model, trainable or not (Keras' `count_params`)."""
+
+    name = "params"
+    help = "Parameters of the model, trainable and non-trainable (lower is smaller)."
+
+    def measure(self, model: Any, x: Any) -> float:
+        return float(model.count_params())
+
+
+def _save(model: Any, directory: str) -> Path:
+    path = Path(directory) / "model.keras"
+    model.save(path)
+    return path
+
+
+class SizeMB(BaseModelMeasure):
+    """The size of the saved `model.keras` (what `automl export` writes), in MB (10^6 bytes)."""
+
+    name = "size_mb"
+    help = "Size of the saved model.keras in MB, 10^6 bytes (lower is smaller)."
+
+    def measure(self, model: Any, x: Any) -> float:
+        with tempfile.TemporaryDirectory(prefix="automl-size-") as tmp:
+            return os.path.getsize(_save(model, tmp)) / 1e6
+
+
+class LatencyMs(BaseModelMeasure):
+    """Median CPU time of one prediction of one row (batch 1), in milliseconds.
+
+    The model is saved and loaded back on the CPU (`keras.device("cpu:0")`), so the figure is
+    the exported model's, preprocessing included, on the CPU even where the trials train on a
+    GPU. It is called through Keras' compiled predict step (`predict_on_batch`), one row at a
+    time, cycling through the given rows:
+
+    - `warmup` (10) untimed calls first: the first traces and compiles the step, the next ones
+      settle allocator and thread-pool caches;
+    - then `rounds` (5) rounds of `calls_per_round` (40) calls, each timed on its own; no new
+      round starts after `budget_s` (2 s) once one has run, so a slow model costs seconds, not
+      minutes;
+    - the latency is the median of a round (it ignores the few calls a garbage collection or a
+      late thread wake-up delayed, which a mean would not), of the least disturbed round: other
+      processes on the machine only ever add time, as `timeit` keeps the best of its repeats.
+    """
+
+    name = "latency_ms"
+    help = (
+        "Median CPU latency of one row at batch 1 in ms, on the saved model after warm-up "
+        "(lower is faster)."
+    )
+    warmup = 10
+    rounds = 5
+    calls_per_round = 40
+    budget_s = 2.0
+
+    def measure(self, model: Any, x: Any) -> float:
+        import keras
+
+        with tempfile.TemporaryDirectory(prefix="automl-latency-") as tmp:
+            path = _save(model, tmp)
+            with keras.device("cpu:0"):
+                cpu_model = keras.saving.load_model(path, compile=False)
+                return self.time_calls(cpu_model.predict_on_batch, x)
+
+    def time_calls(self, predict: Callable[[Any], Any], x: Any) -> float:
+        """Milliseconds per call of `predict(one row of x)` (see the class docstring)."""
+        rows = int(x.shape[0])
+        if rows == 0:
+            raise ValueError("latency_ms needs at least one input row to time the model")
+        for i in range(self.warmup):
+            predict(x[i % rows : i % rows + 1])
+        medians: list[float] = []
+        stop = time.perf_counter() + self.budget_s
+        while len(medians) < self.rounds and (not medians or time.perf_counter() < stop):
+            times = []
+            for i in range(self.calls_per_round):
+                row = x[i % rows : i % rows + 1]
+                started = time.perf_counter()
+                predict(row)
+                times.append(time.perf_counter() - started)
+            medians.append(statistics.median(times))
+        return 1000.0 * min(medians)
+
+
 @hookimpl
 def register_metrics(register: Any) -> None:
     register(Accuracy())
@@ -166,3 +279,5 @@ def register_metrics(register: Any) -> None:
             "r2", "Coefficient of determination R^2 (higher is better).", skm.r2_score, "maximize"
         )
     )
+    for measure in (ParamCount(), SizeMB(), LatencyMs()):
+        register(measure)

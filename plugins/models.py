@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
-
 from automl import hookimpl
 from automl.components import BaseModelFamily, BuildContext, choice_param, float_param, int_param
 
@@ -35,6 +33,8 @@ class MLP(BaseModelFamily):
     )
 
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        import keras
+
         x = keras.layers.Flatten()(inputs) if len(ctx.input_shape) > 1 else inputs
         for _ in range(params["layers"]):
             x = keras.layers.Dense(params["units"], kernel_regularizer=ctx.kernel_regularizer())(x)
@@ -49,6 +49,7 @@ class CNN(BaseModelFamily):
     """2-D convolutional network: blocks of Conv-Pool, then Dense-Dropout."""
 
     name = "cnn"
+    input_ranks = (3,)
     help = (
         "2-D CNN: `blocks` x (Conv2D + pooling), filters doubling per block, then Dense + Dropout."
     )
@@ -81,15 +82,9 @@ class CNN(BaseModelFamily):
         ),
     )
 
-    def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        if len(input_shape) != 3:
-            return (
-                f"cnn needs images of shape (height, width, channels); got inputs of shape "
-                f"{input_shape}. Use mlp for tabular data, or a data source that gives images"
-            )
-        return None
-
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        import keras
+
         if params["pooling"] not in ("max", "avg"):
             raise ValueError(
                 f"pooling must be 'max' or 'avg'. Received: pooling={params['pooling']!r}"
@@ -123,20 +118,11 @@ class CNN(BaseModelFamily):
         return x
 
 
-def _sequence_problem(name: str, input_shape: tuple[int, ...]) -> str | None:
-    if len(input_shape) != 2:
-        return (
-            f"{name} needs sequences of shape (timesteps, features); got inputs of shape "
-            f"{input_shape}. Use mlp for tabular data, cnn for images, or an npz source with "
-            "x of shape (n, timesteps, features)"
-        )
-    return None
-
-
 class CNN1D(BaseModelFamily):
     """1-D convolutional network over sequences: blocks of Conv1D-Pool, then global pooling."""
 
     name = "cnn1d"
+    input_ranks = (2,)
     help = "1-D CNN: `blocks` x (Conv1D + pooling), filters doubling per block, global pooling."
     params = (
         int_param("blocks", 2, "Conv1D + pool blocks.", low=1, high=3, bounds=(1, 6)),
@@ -156,10 +142,9 @@ class CNN1D(BaseModelFamily):
         ),
     )
 
-    def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        return _sequence_problem(self.name, input_shape)
-
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        import keras
+
         if params["pooling"] not in ("max", "avg"):
             raise ValueError(
                 f"pooling must be 'max' or 'avg'. Received: pooling={params['pooling']!r}"
@@ -197,6 +182,7 @@ class Recurrent(BaseModelFamily):
     """Stacked recurrent layers (optionally bidirectional); the last returns its final state."""
 
     layer_name = ""
+    input_ranks = (2,)
     params = (
         int_param(
             "units", 32, "Units per recurrent layer.", low=8, high=128, log=True, bounds=(1, None)
@@ -213,10 +199,9 @@ class Recurrent(BaseModelFamily):
         ),
     )
 
-    def check_input(self, input_shape: tuple[int, ...]) -> str | None:
-        return _sequence_problem(self.name, input_shape)
-
     def build(self, inputs: Any, ctx: BuildContext, **params: Any) -> Any:
+        import keras
+
         cell_cls = getattr(keras.layers, self.layer_name)
         x = inputs
         for i in range(params["layers"]):

@@ -8,9 +8,7 @@ Every optimizer accepts `schedule` (constant, exponential, cosine, plateau), `de
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from automl import hookimpl
 from automl.components import (
@@ -22,6 +20,9 @@ from automl.components import (
     int_param,
     str_param,
 )
+
+if TYPE_CHECKING:  # Keras is imported when a component builds: `automl validate` never does
+    import keras
 
 SCHEDULES = ("constant", "exponential", "cosine", "plateau")
 
@@ -102,6 +103,8 @@ class ScheduledOptimizer(BaseOptimizer):
         return self.make(float(params["learning_rate"]), clip, **rest)
 
     def callbacks(self, **params: Any) -> list[keras.callbacks.Callback]:
+        import keras
+
         schedule, lr0 = params["schedule"], float(params["learning_rate"])
         if schedule == "plateau":
             return [
@@ -134,6 +137,8 @@ class SGD(ScheduledOptimizer):
     )
 
     def make(self, lr: float, clip: dict[str, Any], **params: Any) -> Any:
+        import keras
+
         return keras.optimizers.SGD(
             learning_rate=lr,
             momentum=params["momentum"],
@@ -165,6 +170,8 @@ class RMSprop(ScheduledOptimizer):
     )
 
     def make(self, lr: float, clip: dict[str, Any], **params: Any) -> Any:
+        import keras
+
         return keras.optimizers.RMSprop(learning_rate=lr, rho=params["rho"], **clip)
 
 
@@ -177,6 +184,8 @@ class Adam(ScheduledOptimizer):
     own_params = (_lr(1e-3, 1e-4, 1e-2),)
 
     def make(self, lr: float, clip: dict[str, Any], **params: Any) -> Any:
+        import keras
+
         return keras.optimizers.Adam(learning_rate=lr, **clip)
 
 
@@ -199,6 +208,8 @@ class AdamW(ScheduledOptimizer):
     )
 
     def make(self, lr: float, clip: dict[str, Any], **params: Any) -> Any:
+        import keras
+
         return keras.optimizers.AdamW(learning_rate=lr, weight_decay=params["weight_decay"], **clip)
 
 
@@ -210,6 +221,8 @@ class Nadam(ScheduledOptimizer):
     own_params = (_lr(1e-3, 1e-4, 1e-2),)
 
     def make(self, lr: float, clip: dict[str, Any], **params: Any) -> Any:
+        import keras
+
         return keras.optimizers.Nadam(learning_rate=lr, **clip)
 
 

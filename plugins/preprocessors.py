@@ -3,33 +3,26 @@
 The layers become part of the model, so the exported `model.keras` takes raw inputs. Tabular data
 with text (categorical) columns arrives as a string matrix (see the `csv` data source): `impute`
 fills its missing cells and `one_hot` turns it into numbers (numeric columns parsed, categorical
-columns one-hot encoded), after which the numeric preprocessors apply. String tensors exist only
-in TensorFlow, so those two layers import it lazily; numeric paths use `keras.ops` only.
+columns one-hot encoded), after which the numeric preprocessors apply. The custom layers
+(`Impute`, `EncodeColumns`, `LinearProjection`) live in `automl_plugins.keras_objects`; Keras is
+imported only when a preprocessor builds.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
-from keras import ops
 
 from automl import hookimpl
 from automl.components import BasePreprocessor, float_param, int_param, str_param
 
+if TYPE_CHECKING:  # Keras is imported when a component builds: `automl validate` never does
+    import keras
+
 MISSING = ""  # how a missing cell of a string matrix is written (the csv source normalises to it)
 # cells read as missing (case-insensitive, stripped), also in raw rows given to an exported model
 MISSING_MARKERS = ("", "na", "n/a", "nan", "null", "none", "?")
-
-
-def _text_missing(tensor: Any) -> Any:
-    """A boolean TF tensor: which cells of a string tensor are missing."""
-    import tensorflow as tf
-
-    cells = tf.strings.lower(tf.strings.strip(tensor))
-    hits = [tf.equal(cells, marker) for marker in MISSING_MARKERS]
-    return tf.reduce_any(tf.stack(hits, axis=0), axis=0)
 
 
 def _stats_axes(x: np.ndarray) -> tuple[int, ...]:
@@ -69,139 +62,12 @@ def parse_column(column: np.ndarray) -> np.ndarray | None:
     return out
 
 
-# ------------------------------------------------------------------------------- Keras layers
-@keras.saving.register_keras_serializable(package="automl")
-class Impute(keras.layers.Layer):
-    """Replace missing values by per-column constants fitted on the training split.
-
-    Numeric inputs: NaN is missing, the fill values are numbers. String inputs: the empty string
-    is missing and the fill values are strings (TensorFlow backend).
-
-    Args:
-        fill_values: one value per column (last axis).
-    """
-
-    def __init__(self, fill_values: list[Any], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.fill_values = list(fill_values)
-        self.text = any(isinstance(v, str) for v in self.fill_values)
-
-    def call(self, inputs: Any) -> Any:
-        if self.text:
-            import tensorflow as tf
-
-            fill = tf.constant(self.fill_values, dtype=tf.string)
-            fill = tf.broadcast_to(fill, tf.shape(inputs))
-            return tf.where(_text_missing(inputs), fill, tf.strings.strip(inputs))
-        fill = ops.convert_to_tensor(np.asarray(self.fill_values, dtype="float32"))
-        fill = ops.broadcast_to(fill, ops.shape(inputs))
-        return ops.where(ops.isnan(inputs), fill, inputs)
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return input_shape
-
-    def compute_output_spec(self, inputs: Any) -> Any:
-        return keras.KerasTensor(inputs.shape, dtype=inputs.dtype)  # text stays text
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "fill_values": self.fill_values}
-
-
-@keras.saving.register_keras_serializable(package="automl")
-class EncodeColumns(keras.layers.Layer):
-    """Tabular columns -> numbers: numeric columns pass (parsed from text), categorical columns
-    become one-hot vectors over the training vocabulary (unknown or missing -> all zeros).
-
-    Args:
-        columns: one entry per input column: `{"kind": "numeric"}` or
-            `{"kind": "categorical", "vocabulary": [...]}`.
-    """
-
-    def __init__(self, columns: list[dict[str, Any]], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.columns = [dict(c) for c in columns]
-        self.text = any(isinstance(v, str) for c in self.columns for v in c.get("vocabulary", []))
-
-    @property
-    def output_width(self) -> int:
-        return sum(len(c["vocabulary"]) if c["kind"] == "categorical" else 1 for c in self.columns)
-
-    def call(self, inputs: Any) -> Any:
-        parts = []
-        if self.text or "string" in str(inputs.dtype):
-            import tensorflow as tf
-
-            for i, col in enumerate(self.columns):
-                cell = tf.strings.strip(inputs[:, i : i + 1])
-                if col["kind"] == "numeric":
-                    cell = tf.where(_text_missing(cell), tf.constant("nan"), cell)
-                    parts.append(tf.strings.to_number(cell, out_type=tf.float32))
-                else:
-                    vocab = tf.constant([str(v) for v in col["vocabulary"]], dtype=tf.string)
-                    parts.append(tf.cast(tf.equal(cell, vocab[None, :]), tf.float32))
-            return tf.concat(parts, axis=-1)
-        for i, col in enumerate(self.columns):
-            cell = ops.cast(inputs[:, i : i + 1], "float32")
-            if col["kind"] == "numeric":
-                parts.append(cell)
-            else:
-                vocab = ops.convert_to_tensor(np.asarray(col["vocabulary"], dtype="float32"))
-                parts.append(ops.cast(ops.equal(cell, vocab[None, :]), "float32"))
-        return ops.concatenate(parts, axis=-1)
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return (input_shape[0], self.output_width)
-
-    def compute_output_spec(self, inputs: Any) -> Any:
-        return keras.KerasTensor((inputs.shape[0], self.output_width), dtype="float32")
-
-    def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "columns": self.columns}
-
-
-@keras.saving.register_keras_serializable(package="automl")
-class LinearProjection(keras.layers.Layer):
-    """Flatten, centre and project onto fixed components (a fitted PCA), non-trainable.
-
-    Args:
-        n_features: flattened input size.
-        n_components: output size.
-    """
-
-    def __init__(self, n_features: int, n_components: int, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.n_features, self.n_components = int(n_features), int(n_components)
-        self.mean = self.add_weight(
-            shape=(self.n_features,), initializer="zeros", trainable=False, name="mean"
-        )
-        self.components = self.add_weight(
-            shape=(self.n_features, self.n_components),
-            initializer="zeros",
-            trainable=False,
-            name="components",
-        )
-        self.built = True
-
-    def call(self, inputs: Any) -> Any:
-        flat = ops.reshape(ops.cast(inputs, "float32"), (-1, self.n_features))
-        return ops.matmul(flat - self.mean, self.components)
-
-    def compute_output_shape(self, input_shape: Any) -> Any:
-        return (input_shape[0], self.n_components)
-
-    def get_config(self) -> dict[str, Any]:
-        return {
-            **super().get_config(),
-            "n_features": self.n_features,
-            "n_components": self.n_components,
-        }
-
-
 # ------------------------------------------------------------------------------ preprocessors
 class ImputeMissing(BasePreprocessor):
     """Fill missing values with a per-column statistic of the training split."""
 
     name = "impute"
+    fills_missing = True
     help = (
         "Fill missing values (NaN, or empty cells of text columns) with the training mean, "
         "median or most frequent value; text columns always use the most frequent value."
@@ -216,6 +82,8 @@ class ImputeMissing(BasePreprocessor):
     )
 
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
+        from automl_plugins.keras_objects import Impute
+
         strategy = params.get("strategy", "mean")
         x = np.asarray(x_train)
         if is_text(x):
@@ -255,6 +123,7 @@ class OneHot(BasePreprocessor):
     """One-hot encode categorical columns; numeric columns pass through as numbers."""
 
     name = "one_hot"
+    output_rank = 1
     help = (
         "One-hot encode categorical columns (text columns, or integer columns with at most "
         "max_categories values); numeric columns pass through."
@@ -269,6 +138,8 @@ class OneHot(BasePreprocessor):
     )
 
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
+        from automl_plugins.keras_objects import EncodeColumns
+
         x = np.asarray(x_train)
         if x.ndim != 2:
             raise ValueError(
@@ -303,6 +174,8 @@ class Standardize(BasePreprocessor):
     help = "Subtract the training mean and divide by the training standard deviation."
 
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
+        import keras
+
         x = _numeric(x_train, self.name)
         mean = x.mean(axis=_stats_axes(x))
         var = x.var(axis=_stats_axes(x))
@@ -317,6 +190,8 @@ class MinMax(BasePreprocessor):
     help = "Scale to [0, 1] with the training minimum and maximum."
 
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
+        import keras
+
         x = _numeric(x_train, self.name)
         low = x.min(axis=_stats_axes(x))
         span = x.max(axis=_stats_axes(x)) - low
@@ -328,6 +203,7 @@ class PCA(BasePreprocessor):
     """Project the (flattened) inputs onto their first principal components."""
 
     name = "pca"
+    output_rank = 1
     help = "PCA fitted on the training split: keep the first `components` (at most the features)."
     params = (
         int_param(
@@ -343,6 +219,8 @@ class PCA(BasePreprocessor):
 
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
         from sklearn.decomposition import PCA as SkPCA
+
+        from automl_plugins.keras_objects import LinearProjection
 
         x = _numeric(x_train, self.name).reshape(len(x_train), -1)
         k = int(min(params.get("components", 16), x.shape[1], x.shape[0]))
@@ -364,6 +242,8 @@ class Rescale(BasePreprocessor):
     )
 
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
+        import keras
+
         _numeric(x_train, self.name)
         return keras.layers.Rescaling(
             scale=params.get("scale", 1 / 255), offset=params.get("offset", 0.0)
@@ -402,6 +282,8 @@ class Augment(BasePreprocessor):
     )
 
     def build(self, x_train: np.ndarray, **params: Any) -> keras.layers.Layer:
+        import keras
+
         x = np.asarray(x_train)
         if x.ndim != 4:
             raise ValueError(

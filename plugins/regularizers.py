@@ -7,12 +7,13 @@ time (use `l1_l2` for both).
 
 from __future__ import annotations
 
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from automl import hookimpl
 from automl.components import BaseRegularizer, float_param
+
+if TYPE_CHECKING:  # Keras is imported when a component builds: `automl validate` never does
+    import keras
 
 
 def _factor(name: str, default: float, what: str) -> Any:
@@ -34,6 +35,8 @@ class L1(BaseRegularizer):
     params = (_factor("factor", 1e-5, "Penalty factor."),)
 
     def kernel_regularizer(self, **params: Any) -> Any:
+        import keras
+
         return keras.regularizers.L1(params["factor"])
 
 
@@ -45,6 +48,8 @@ class L2(BaseRegularizer):
     params = (_factor("factor", 1e-4, "Penalty factor."),)
 
     def kernel_regularizer(self, **params: Any) -> Any:
+        import keras
+
         return keras.regularizers.L2(params["factor"])
 
 
@@ -56,6 +61,8 @@ class L1L2(BaseRegularizer):
     params = (_factor("l1", 1e-5, "L1 factor."), _factor("l2", 1e-4, "L2 factor."))
 
     def kernel_regularizer(self, **params: Any) -> Any:
+        import keras
+
         return keras.regularizers.L1L2(l1=params["l1"], l2=params["l2"])
 
 
@@ -69,6 +76,8 @@ class Dropout(BaseRegularizer):
     )
 
     def layers(self, **params: Any) -> list[keras.layers.Layer]:
+        import keras
+
         return [keras.layers.Dropout(params["rate"])]
 
 
@@ -80,6 +89,8 @@ class BatchNorm(BaseRegularizer):
     params = (float_param("momentum", 0.99, "Moving-average momentum.", bounds=(0, 1)),)
 
     def layers(self, **params: Any) -> list[keras.layers.Layer]:
+        import keras
+
         return [keras.layers.BatchNormalization(momentum=params["momentum"])]
 
 
@@ -101,6 +112,8 @@ class GaussianNoise(BaseRegularizer):
     )
 
     def layers(self, **params: Any) -> list[keras.layers.Layer]:
+        import keras
+
         return [keras.layers.GaussianNoise(params["stddev"])]
 
 

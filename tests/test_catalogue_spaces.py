@@ -25,12 +25,14 @@ def quick_spec(name: str, catalog: Any) -> Any:
     return resolve(RawSpace(data, lines, str(path)), catalog)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "task", "metric"),
     [
         ("sequence_rnn.yaml", "multiclass", "accuracy"),
         ("tabular_csv.yaml", "binary", "roc_auc"),
         ("imbalanced_focal.yaml", "binary", "f1"),
+        ("sentiment.yaml", "binary", "accuracy"),
     ],
 )
 def test_space_runs_two_trials(catalog: Any, name: str, task: str, metric: str) -> None:
@@ -84,3 +86,17 @@ def test_tabular_export_takes_raw_rows(catalog: Any, tmp_path: Path) -> None:
     assert proba.shape == (3, 2) and np.all(np.isfinite(proba))
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
     assert set(model.predict(rows)) <= {"no", "yes"}
+
+
+@pytest.mark.slow
+def test_pareto_space_runs_two_objectives(catalog: Any) -> None:
+    spec = quick_spec("digits_pareto.yaml", catalog)
+    assert spec.study.metrics == ("accuracy", "latency_ms")
+    assert [c.metric for c in spec.study.constraints] == ["params"]
+    result = tune(spec, trials=2, progress=False)
+    rows = result.leaderboard
+    assert [r["state"] for r in rows if r["state"] not in ("complete", "infeasible")] == []
+    for row in rows:
+        assert 0.0 <= row["values"]["accuracy"] <= 1.0
+        assert 0.0 < row["values"]["latency_ms"] < 1000.0  # milliseconds, not seconds
+    assert {r["trial"] for r in rows if r["rank"] == 1} == {t.number for t in result.pareto_front}

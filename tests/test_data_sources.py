@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from automl.data import partition_dataset
-from automl.errors import AutoMLError, SpecError
+from automl.errors import AutoMLError, DataError, SpecError
 from automl.spec import RawSpace, resolve
 
 
@@ -109,6 +109,63 @@ def test_csv_errors(catalog: Any, tmp_path: Path) -> None:
         csv_source.load(path=str(path))
 
 
+def test_csv_without_a_header_line(catalog: Any, tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("1,2.5,0\n3,4.5,1\n5,6.5,0\n7,8.5,1\n")
+    csv = source(catalog, "csv")
+    data = csv.load(path=str(path), header=False)
+    assert data.feature_names == ["column_1", "column_2"]
+    np.testing.assert_array_equal(data.x, [[1, 2.5], [3, 4.5], [5, 6.5], [7, 8.5]])
+    assert list(data.y) == [0, 1, 0, 1]
+    assert data.schema["target"] == "column_3"
+    assert csv.task(path=str(path), header=False, target="column_3") == "binary"
+    with pytest.raises(DataError, match=r"plain.csv: the first line looks like data"):
+        csv.load(path=str(path))
+
+
+def test_csv_in_another_encoding(catalog: Any, tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("ville,n,label\nzürich,1,oui\nbâle,2,non\n".encode("latin-1"))
+    data = source(catalog, "csv").load(path=str(path), encoding="latin-1")
+    assert data.x[:, 0].tolist() == ["zürich", "bâle"]
+    assert list(data.y) == ["oui", "non"]
+
+
+def test_csv_empty_columns_are_dropped_by_name_with_a_warning(catalog: Any, tmp_path: Path) -> None:
+    path = tmp_path / "sparse.csv"
+    path.write_text("a,notes,b,label\n1,,2,yes\n3,NA,4,no\n5, ,6,yes\n")
+    with pytest.warns(UserWarning, match=r"sparse.csv: 1 empty column\(s\) dropped .*'notes'"):
+        data = source(catalog, "csv").load(path=str(path))
+    assert data.feature_names == ["a", "b"]
+    np.testing.assert_array_equal(data.x, [[1, 2], [3, 4], [5, 6]])
+    assert data.schema["dropped_columns"] == ["notes"]
+    assert [c["name"] for c in data.schema["columns"]] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "rank"),
+    [
+        ("sklearn", {"name": "digits"}, 3),
+        ("sklearn", {"name": "digits", "images": False}, 1),
+        ("sklearn", {"name": "iris"}, 1),
+        ("keras", {"name": "mnist"}, 3),
+    ],
+)
+def test_sources_say_their_rank_without_loading(
+    catalog: Any, name: str, params: dict[str, Any], rank: int
+) -> None:
+    assert source(catalog, name).rank(**params) == rank
+
+
+def test_npz_rank_is_read_from_the_array_header(catalog: Any, tmp_path: Path) -> None:
+    path = tmp_path / "seq.npz"
+    np.savez(path, x=np.zeros((5, 7, 3), dtype="float32"), y=np.arange(5) % 2)
+    npz = source(catalog, "npz")
+    assert npz.rank(path=str(path)) == 2
+    assert npz.rank(path=str(path), images=True) == 3  # (N, H, W) grey images get a channel
+    assert len(npz.load(path=str(path), images=True).x.shape[1:]) == 3
+
+
 def test_csv_path_is_relative_to_the_yaml_file(catalog: Any, tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "p.csv").write_text(CSV)
@@ -180,11 +237,11 @@ def test_image_folder_resizes_and_labels_by_folder(catalog: Any, tmp_path: Path)
             write_png(tmp_path / label / f"{i}.png", np.full((10 + i, 7, 3), colour))
     folder = source(catalog, "image_folder")
     data = folder.load(path=str(tmp_path), height=4, width=5, channels=1)
-    assert data.x.shape == (6, 4, 5, 1) and data.class_names == ["cats", "dogs"]
+    assert data.x.shape == (6, 4, 5, 1)
+    assert data.class_names == ["cats", "dogs"]
     assert list(data.y) == [0, 0, 0, 1, 1, 1]
-    np.testing.assert_allclose(data.x[0], 30, atol=1) and np.testing.assert_allclose(
-        data.x[5], 220, atol=1
-    )
+    np.testing.assert_allclose(data.x[0], 30, atol=1)
+    np.testing.assert_allclose(data.x[5], 220, atol=1)
     assert folder.task(path=str(tmp_path)) == "binary"
     (tmp_path / "dogs" / "broken.png").write_bytes(b"not an image")
     with pytest.raises(AutoMLError, match=r"broken\.png: cannot decode the image"):
@@ -217,6 +274,7 @@ def test_keras_mnist_from_the_keras_cache(
     assert source(catalog, "keras").task(name="cifar10") == "multiclass"
 
 
+@pytest.mark.slow
 def test_keras_fashion_mnist_through_keras_own_loader(
     catalog: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

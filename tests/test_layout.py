@@ -115,3 +115,12 @@ def test_modules_and_functions_stay_small(path: Path) -> None:
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, f"{path.name}: {', '.join(long)}"
+
+
+def test_every_subpackage_ships_in_the_wheel() -> None:
+    """pyproject.toml lists packages by hand (plugins/ ships as automl_plugins): none forgotten."""
+    tomllib = pytest.importorskip("tomllib")
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {module_name(p) for p in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set()

@@ -11,14 +11,17 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState, create_trial
 
 from automl.leaderboard import (
-    TuneResult,
     format_leaderboard,
+    format_values,
     is_better,
     leaderboard,
     maximizes,
+    pareto_front,
+    position,
     ranked,
     trials_json,
 )
+from automl.result import TuneResult
 
 X: dict[str, BaseDistribution] = {"x": FloatDistribution(0.0, 10.0)}
 
@@ -90,3 +93,89 @@ def test_leaderboard_rows_text_and_json() -> None:
 def test_best_trial_is_none_without_a_complete_trial() -> None:
     study = _study("maximize", [None], [F])
     assert ranked(study) == [] and TuneResult(study, spec=None).best_trial is None  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------- several objectives
+def _two_objectives(points: list[tuple[float, float]], infeasible: set[int]) -> optuna.Study:
+    """accuracy (maximize) and params (minimize); trials in `infeasible` violate params <= 10."""
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    study.set_metric_names(["accuracy", "params"])
+    for i, values in enumerate(points):
+        broken = i in infeasible
+        study.add_trial(
+            create_trial(
+                values=list(values),
+                params={"x": float(i)},
+                distributions=X,
+                system_attrs={"constraints:params": 5.0 if broken else -1.0},
+                user_attrs={"infeasible": "violates study.constraints: params 15 > max 10"}
+                if broken
+                else {},
+            )
+        )
+    return study
+
+
+POINTS = [(0.9, 50.0), (0.8, 20.0), (0.85, 60.0), (0.7, 20.0), (0.95, 80.0), (0.99, 5.0)]
+
+
+def test_several_objectives_rank_by_front_then_first_objective() -> None:
+    study = _two_objectives(POINTS, infeasible={5})  # trial 5 would dominate every other
+    rows = leaderboard(study)
+    # front 1: 4 (0.95, 80), 0 (0.9, 50), 1 (0.8, 20); front 2: 2 (dominated by 4) and 3 (by 1)
+    assert [(r["rank"], r["trial"], r["state"]) for r in rows] == [
+        (1, 4, "complete"),
+        (1, 0, "complete"),
+        (1, 1, "complete"),
+        (2, 2, "complete"),
+        (2, 3, "complete"),
+        (None, 5, "infeasible"),
+    ]
+    assert rows[1]["values"] == {"accuracy": 0.9, "params": 50.0} and rows[1]["score"] == 0.9
+    assert rows[5]["reason"] == "violates study.constraints: params 15 > max 10"
+    assert [t.number for t in pareto_front(study)] == [4, 0, 1]
+    assert {t.number for t in study.best_trials} == {4, 0, 1}  # Optuna agrees, constraint too
+    assert [t.number for t in ranked(study)] == [4, 0, 1, 2, 3]
+    assert TuneResult(study, spec=None).best_trial.number == 4  # type: ignore[arg-type,union-attr]
+
+
+def test_several_objectives_text_has_a_column_per_objective() -> None:
+    rows = [{**r, "duration": 2.0} for r in leaderboard(_two_objectives(POINTS[:2], {1}))]
+    assert format_leaderboard(rows, ["accuracy", "params"]).splitlines() == [
+        "rank  trial  accuracy  params   state       epochs  time  parameters",
+        "1     0      0.9000    50.0000  complete    -       2.0s  x=0",
+        "-     1      0.8000    20.0000  infeasible  -       2.0s  x=1  "
+        "[violates study.constraints: params 15 > max 10]",
+    ]
+    assert format_values({"accuracy": 0.98125, "params": 123456.0}) == (
+        "accuracy 0.9812, params 123456"
+    )
+
+
+def test_position_of_a_new_point() -> None:
+    study = _two_objectives(POINTS, infeasible={5})
+    assert position(study, [0.99, 1.0]) == (0, 1)  # dominates everything
+    assert position(study, [0.5, 100.0]) == (5, 3)  # dominated by everything: after fronts 1, 2
+    assert position(study, [0.9, 50.0]) == (2, 1)  # a tie with trial 0 goes after it, in front 1
+    assert position(study, [0.82, 55.0]) == (4, 2)  # dominated by trial 0 only
+    single = _study("maximize", [0.5, 0.9], [C, C])
+    assert position(single, [0.7]) == (1, 2) and position(single, [0.9]) == (1, 1)
+
+
+def test_single_objective_rows_are_as_before() -> None:
+    study = _study("maximize", [0.5], [C])
+    (row,) = leaderboard(study)
+    assert sorted(row) == sorted(
+        [
+            "rank",
+            "trial",
+            "score",
+            "std",
+            "folds",
+            "state",
+            "epochs",
+            "duration",
+            "params",
+            "reason",
+        ]
+    )

@@ -15,7 +15,7 @@ from automl.data import Splits
 from automl.errors import SpecError, TrialFailed
 from automl.spec import load_spec
 from automl.trial import class_weights
-from automl_plugins.losses import FocalCrossentropy, SparseCategoricalCrossentropyLS
+from automl_plugins.keras_objects import FocalCrossentropy, SparseCategoricalCrossentropyLS
 
 
 def value(loss: Any, y_true: Any, y_pred: Any) -> float:

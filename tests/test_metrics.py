@@ -68,8 +68,12 @@ def predictions(task: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return y, p.astype("float32")
 
 
+#: metrics of the model itself, checked against their own references in tests/test_measures.py
+MEASURES = {"params", "size_mb", "latency_ms"}
+
+
 def test_every_builtin_metric_has_a_reference(catalog: Any) -> None:
-    references = set(CLASSIFICATION_REFERENCES) | set(REGRESSION_REFERENCES)
+    references = set(CLASSIFICATION_REFERENCES) | set(REGRESSION_REFERENCES) | MEASURES
     assert set(builtin_metrics(catalog)) == references
 
 
@@ -137,3 +141,50 @@ def test_csv_task_is_known_at_validation_time(catalog: Any, tmp_path: Any) -> No
     }
     with pytest.raises(SpecError, match="metric 'f1_macro' does not fit a regression task"):
         load_spec(data, catalog=catalog)
+
+
+# ---------------------------------------------------------------- a split missing a class
+# Three classes, but the validation split holds only classes 0 and 1 (small data); the model
+# still outputs three columns, some scores slightly negative (clipped before normalising).
+Y_TWO_OF_THREE = np.array([0, 1, 0, 1, 1, 0])
+P_THREE = np.array(
+    [
+        [0.7, 0.2, 0.1],
+        [0.2, 0.5, 0.3],
+        [0.3, 0.4, 0.3],
+        [0.1, 0.6, 0.3],
+        [0.5, 0.1, 0.4],
+        [0.6, -0.1, 0.5],
+    ]
+)
+
+
+def _auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """Mann-Whitney: P(score of a positive > score of a negative), ties counting half."""
+    pos, neg = scores[positive], scores[~positive]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+
+
+def test_metrics_on_a_validation_split_missing_a_class(catalog: Any) -> None:
+    registry, y = catalog["metric"], Y_TWO_OF_THREE
+    clipped = np.clip(P_THREE, 0, None)
+    proba = clipped / clipped.sum(axis=1, keepdims=True)
+    predicted = P_THREE.argmax(axis=1)  # [0, 1, 1, 1, 0, 0]
+    # macro F1 over all three classes: class 2 is neither true nor predicted, so it scores 0
+    f1 = []
+    for c in (0, 1, 2):
+        tp = np.sum((predicted == c) & (y == c))
+        fp = np.sum((predicted == c) & (y != c))
+        fn = np.sum((predicted != c) & (y == c))
+        f1.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
+    assert registry.get("f1_macro").score(y, P_THREE) == pytest.approx(np.mean(f1))
+    log_loss = -np.mean(np.log(proba[np.arange(6), y]))
+    assert registry.get("log_loss").score(y, P_THREE) == pytest.approx(log_loss)
+    auc = np.mean([_auc(y == c, proba[:, c]) for c in (0, 1)])
+    assert registry.get("roc_auc").score(y, P_THREE) == pytest.approx(auc)
+
+
+def test_roc_auc_of_a_split_with_one_class_says_why(catalog: Any) -> None:
+    with pytest.raises(ValueError, match=r"roc_auc needs at least 2 classes.*got only \[1\]"):
+        catalog["metric"].get("roc_auc").score(np.array([1, 1, 1]), P_THREE[:3])

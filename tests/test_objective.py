@@ -63,6 +63,32 @@ def test_a_pruned_trial_keeps_the_history_of_the_epochs_it_ran(write_space) -> N
     _check_history(trial, epochs=3)
 
 
+MEDIAN = """
+study: {name: median, metric: accuracy, trials: 2, seed: 0, sampler: random,
+        pruner: {median: {n_startup_trials: 1, n_warmup_steps: 1}}}
+data: {source: {sklearn: {name: iris}}, folds: 1}
+training: {epochs: 6, batch_size: 16, early_stopping: false}
+model: {mlp: {layers: 1, units: 16}}
+optimizer: {adam: {learning_rate: {low: 1.0e-7, high: 0.1, log: true}}}
+"""
+
+
+def test_the_median_pruner_prunes_a_trial_behind_the_median(write_space) -> None:
+    """The default pruner at work: a trial that learns nothing (learning rate 1e-7) is behind
+    the first trial's score at epoch 2 (after the warm-up step) and is pruned there."""
+    path = write_space(MEDIAN)
+    study = open_study(load_spec(path))
+    study.enqueue_trial({"optimizer.adam.learning_rate": 0.05})
+    study.enqueue_trial({"optimizer.adam.learning_rate": 1.0e-7})
+    good, bad = tune(path, progress=False).study.trials
+    assert good.state == TrialState.COMPLETE
+    _check_history(good, epochs=6)
+    assert bad.state == TrialState.PRUNED
+    assert bad.user_attrs["pruned_reason"] == "pruned at epoch 2"
+    _check_history(bad, epochs=2)
+    assert bad.intermediate_values[1] < good.intermediate_values[1]
+
+
 LINE_PLUGIN = """
 import numpy as np
 from automl import hookimpl
@@ -216,3 +242,32 @@ def test_the_first_trial_of_a_new_study_is_the_defaults(write_space) -> None:
     # resuming does not enqueue them again
     again = tune(space(3), progress=False)
     assert sum(t.user_attrs.get("defaults", False) for t in again.study.trials) == 1
+
+
+def test_a_single_metric_study_records_what_it_did_before(write_space) -> None:
+    """One metric: one value per trial, reported every epoch for the pruner, no constraints,
+    no extra attributes; the metric's name is the study's (optuna-dashboard shows it)."""
+    from automl.leaderboard import format_leaderboard
+
+    result = tune(write_space(IRIS.format(trials=2, pruner="median")), progress=False)
+    study = result.study
+    assert [d.name for d in study.directions] == ["MAXIMIZE"]
+    assert study.metric_names == ["accuracy"]
+    assert type(study.pruner).__name__ == "MedianPruner"
+    for trial in study.trials:
+        assert set(trial.user_attrs) - {"defaults"} == {
+            "config",
+            "history",
+            "epochs",
+            "best_epoch",
+            "fold_scores",
+            "fold_epochs",
+            "train_seconds",
+            "worker",
+        }
+        assert trial.constraints == {}
+        assert sorted(trial.intermediate_values) == [0, 1, 2]
+        assert trial.value == trial.user_attrs["history"]["score"][-1]  # no early stopping
+    header = format_leaderboard(result.leaderboard, result.spec.study.metrics).splitlines()[0]
+    assert header.split() == ["rank", "trial", "accuracy", "state", "epochs", "time", "parameters"]
+    assert [r["rank"] for r in result.leaderboard] == [1, 2]

@@ -420,6 +420,7 @@ def tuned(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield space
 
 
+@pytest.mark.slow
 def test_report_for_space_takes_out_and_model_dir(
     tuned: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -498,6 +499,7 @@ def _severe(browser: Any) -> list[str]:
     return [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
 
+@pytest.mark.slow
 def test_report_of_a_tuned_study_renders_in_chromium(
     tuned: Path, browser: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

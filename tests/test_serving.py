@@ -19,7 +19,7 @@ import pytest
 
 import automl
 from automl.cli import main
-from automl.errors import AutoMLError, InputError, StudyError
+from automl.errors import ArtifactError, InputError, StudyError
 from automl.export import export_model
 from automl.serving import load_keras_model, read_input
 from automl.study import tune
@@ -325,9 +325,9 @@ def test_image_size_mismatch_without_resize_is_an_error(tmp_path: Path) -> None:
 
 
 def test_load_needs_an_export_directory(tmp_path: Path) -> None:
-    with pytest.raises(AutoMLError, match=r"is not an exported model: expected model.json"):
+    with pytest.raises(ArtifactError, match=r"is not an exported model: expected model.json"):
         automl.load(tmp_path)
-    assert main(["predict", str(tmp_path), str(tmp_path)]) == 1
+    assert main(["predict", str(tmp_path), str(tmp_path)]) == ArtifactError.exit_code
 
 
 def test_csv_without_recorded_names_is_read_by_position(tmp_path: Path) -> None:
@@ -377,3 +377,16 @@ def test_a_missing_custom_class_names_the_plugin_to_install(tmp_path: Path) -> N
         r"local_twice\) and make sure it is not disabled",
     ):
         load_keras_model(tmp_path / "m.keras", card)
+
+
+def test_a_column_dropped_as_empty_at_training_may_stay_in_the_input(tmp_path: Path) -> None:
+    schema = {
+        "shape": [2],
+        "dtype": "float32",
+        "feature_names": ["a", "b"],
+        "target": "label",
+        "dropped_columns": ["notes"],
+    }
+    (tmp_path / "rows.csv").write_text("a,notes,b\n1,,2\n3,x,4\n")
+    x, _ = read_input(tmp_path / "rows.csv", schema)
+    np.testing.assert_array_equal(x, np.array([[1, 2], [3, 4]], dtype="float32"))

@@ -11,7 +11,7 @@ from automl.spec import grid_search_space, load_spec
 
 SPACE = """
 study: {name: s, metric: accuracy}
-data: {source: {sklearn: {name: iris}}}
+data: {source: {sklearn: {name: digits}}}  # images: both mlp and cnn take them
 model:
   mlp: {layers: {low: 1, high: 2}, units: [8, 16], dropout: 0.0}
   cnn: {}
@@ -72,7 +72,7 @@ def test_batch_size_is_sampled_before_the_slots(write_space) -> None:
 
 DEFAULTS = """
 study: {name: s, metric: accuracy}
-data: {source: {sklearn: {name: iris}}}
+data: {source: {sklearn: {name: digits}}}
 training: {batch_size: [64, 16]}
 model:
   mlp: {units: {low: 200, high: 300}}

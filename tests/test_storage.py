@@ -4,6 +4,7 @@ space)."""
 from __future__ import annotations
 
 import inspect
+import shutil
 from pathlib import Path
 
 import optuna
@@ -17,6 +18,7 @@ from automl.samplers import PRUNERS, SAMPLERS, option_names
 from automl.spec import load_spec
 from automl.storage import (
     checkpoint_path,
+    display_url,
     heartbeat_settings,
     journal_path,
     make_pruner,
@@ -48,8 +50,23 @@ def test_paths_of_a_study(write_space, runs_dir: Path) -> None:
     assert journal_path(spec, "postgresql://host/db") is None
 
 
+def test_a_study_of_several_metrics_has_their_directions_and_names(write_space) -> None:
+    text = TINY.replace("metric: accuracy", "metric: [accuracy, params]")
+    text = text.replace("sampler: random, ", "")
+    study = open_study(load_spec(write_space(text)))
+    assert study.directions == [
+        optuna.study.StudyDirection.MAXIMIZE,
+        optuna.study.StudyDirection.MINIMIZE,
+    ]
+    assert study.metric_names == ["accuracy", "params"]  # what optuna-dashboard shows
+    assert isinstance(study.pruner, optuna.pruners.NopPruner)
+    assert isinstance(study.sampler, optuna.samplers.TPESampler)  # the default, multi-objective
+    again = open_study(load_spec(write_space(text)), create=False)
+    assert again.metric_names == ["accuracy", "params"]
+
+
 def test_one_table_of_samplers_and_pruners_with_their_optuna_classes() -> None:
-    assert sorted(SAMPLERS) == ["cmaes", "gp", "grid", "qmc", "random", "tpe"]
+    assert sorted(SAMPLERS) == ["cmaes", "gp", "grid", "nsgaii", "qmc", "random", "tpe"]
     assert sorted(PRUNERS) == [
         "hyperband",
         "median",
@@ -149,6 +166,7 @@ optimizer:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sampler", ["tpe", "random", "grid", "cmaes", "qmc", "gp"])
 def test_every_sampler_runs_a_study(sampler: str, write_space) -> None:
     import importlib.util
@@ -165,6 +183,7 @@ def test_every_sampler_runs_a_study(sampler: str, write_space) -> None:
     assert type(result.study.sampler).__name__.lower().startswith(sampler[:3])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "pruner", ["none", "median", "percentile", "successive_halving", "hyperband", "patient"]
 )
@@ -179,3 +198,42 @@ def test_every_pruner_runs_a_study(pruner: str, write_space) -> None:
     )
     assert len(result.study.trials) == 2
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in result.study.trials)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://user:secret@db:5432/automl", "postgresql://user:***@db:5432/automl"),
+        ("postgresql://user:se@cret@db/automl", "postgresql://user:***@db/automl"),
+        ("postgresql://db/automl", "postgresql://db/automl"),
+        ("sqlite:///runs/x.db", "sqlite:///runs/x.db"),
+    ],
+)
+def test_a_password_never_shows_in_a_message(url: str, shown: str) -> None:
+    assert display_url(url) == shown
+
+
+def test_checkpoints_are_deleted_only_inside_the_study_folder(
+    write_space, runs_dir: Path, tmp_path: Path
+) -> None:
+    """A trial folder that is a link to elsewhere, or a `trials` folder that is one, is never
+    followed: only real folders inside runs/<study>/ are deleted."""
+    from automl.objective import prune_checkpoints
+
+    spec = load_spec(write_space(IRIS.format(sampler="random", pruner="none")))
+    study = open_study(spec)
+    outside = tmp_path / "precious"
+    (outside / "00003").mkdir(parents=True)
+    (outside / "00003" / "keep.txt").write_text("mine")
+    trials = runs_dir / spec.study.name / "trials"
+    trials.mkdir(parents=True)
+    (trials / "00001").mkdir()
+    (trials / "00002").symlink_to(outside / "00003")
+    prune_checkpoints(study, spec)  # no finished trial: none is kept
+    assert not (trials / "00001").exists()
+    assert (trials / "00002").is_symlink()
+    assert (outside / "00003" / "keep.txt").read_text() == "mine"
+    shutil.rmtree(trials)
+    trials.symlink_to(outside)  # the whole trials folder leads out of the study's folder
+    prune_checkpoints(study, spec)
+    assert (outside / "00003" / "keep.txt").read_text() == "mine"

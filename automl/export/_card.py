@@ -24,8 +24,10 @@ from automl.export._config import components_used, recorded_config
 from automl.export._estimate import Assessment
 from automl.export._markdown import model_card_markdown
 from automl.export._source import ExportedModel
+from automl.measures import MEASURE_ROWS, metric_values
 from automl.plugins import Catalog
 from automl.spec import Spec
+from automl.trial import as_float_inputs
 
 # distributions whose versions matter for reloading a model
 VERSIONED = (
@@ -145,10 +147,6 @@ def build_card(
     """The contents of `model.json`, all but `formats` (added once every file is written)."""
     trial, retrained, splits = exported.trial, exported.retrained, partition.fold(0)
     schema = input_schema(splits)
-    ev = evaluation(
-        assessment.y, assessment.output, partition.task, splits.class_names,
-        assessment.threshold_value,
-    )  # fmt: skip
     return {
         "study": spec.study.name,
         "space_file": spec.path,
@@ -157,6 +155,7 @@ def build_card(
         "config": recorded_config(trial),
         "metric": spec.study.metric,
         "direction": spec.study.direction,
+        **_objectives(spec, trial),
         "validation_score": exported.validation_score,
         "estimate": assessment.estimate,
         "test_score": assessment.test_score,
@@ -165,7 +164,7 @@ def build_card(
         "threshold": assessment.threshold,
         "export": _export_section(exported),
         "retrained": retrained,
-        "evaluation": {"split": assessment.split, **ev},
+        "evaluation": _evaluation_section(spec, catalog, exported, partition, assessment),
         "task": partition.task,
         "input_shape": list(splits.input_shape),
         "input_dtype": schema["dtype"],
@@ -186,11 +185,58 @@ def build_card(
             "trial": trial.user_attrs.get("train_seconds"),
             "retrain": retrained["seconds"] if retrained else None,
         },
-        "plugins": plugins_used(components_used(trial, spec.study.metric), catalog),
+        "parameters": {
+            "total": int(exported.model.count_params()),
+            "trainable": int(sum(np.prod(w.shape) for w in exported.model.trainable_weights)),
+        },
+        "plugins": plugins_used(_components(spec, trial), catalog),
         "keras_backend": keras.backend.backend(),
         "versions": package_versions(),
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _evaluation_section(
+    spec: Spec,
+    catalog: Catalog,
+    exported: ExportedModel,
+    partition: Partition,
+    assessment: Assessment,
+) -> dict[str, Any]:
+    """`evaluation`: scikit-learn's scores of the model's decisions on `assessment.split`."""
+    ev = evaluation(
+        assessment.y, assessment.output, partition.task, partition.test.class_names,
+        assessment.threshold_value,
+    )  # fmt: skip
+    return {
+        "split": assessment.split,
+        **ev,
+        **_held_out_objectives(spec, catalog, exported, partition, assessment),
+    }
+
+
+def _held_out_objectives(
+    spec: Spec,
+    catalog: Catalog,
+    exported: ExportedModel,
+    partition: Partition,
+    assessment: Assessment,
+) -> dict[str, Any]:
+    """With several objectives, `{"objectives": {metric: value}}` on the split `evaluation`
+    describes (the measures of the model, such as its latency, taken again on this machine)."""
+    if not spec.study.multi_objective or not len(assessment.y):
+        return {}
+    test = partition.test.x_test
+    rows = test if assessment.split == "test" else partition.x
+    values = metric_values(
+        spec.study.metrics,
+        catalog,
+        exported.model,
+        assessment.y,
+        predictions=lambda: assessment.output,
+        rows=as_float_inputs(rows[:MEASURE_ROWS]),
+    )
+    return {"objectives": values}
 
 
 def _export_section(exported: ExportedModel) -> dict[str, Any]:
@@ -200,6 +246,23 @@ def _export_section(exported: ExportedModel) -> dict[str, Any]:
         "members": exported.members,
         "parameters": int(exported.model.count_params()),
         "selection": exported.selection,
+    }
+
+
+def _components(spec: Spec, trial: Any) -> list[tuple[str, str]]:
+    """The trial's components and every metric of the study."""
+    used = components_used(trial, spec.study.metric)
+    return used + [("metric", m) for m in spec.study.metrics[1:]] if used else used
+
+
+def _objectives(spec: Spec, trial: Any) -> dict[str, Any]:
+    """With several objectives: their names, directions and the trial's validation values."""
+    if not spec.study.multi_objective:
+        return {}
+    return {
+        "metrics": list(spec.study.metrics),
+        "directions": list(spec.study.directions),
+        "validation_values": dict(zip(spec.study.metrics, trial.values, strict=True)),
     }
 
 

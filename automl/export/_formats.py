@@ -1,14 +1,17 @@
 """Export formats: write one file, load it back, check it predicts like the Keras model.
 
-One writer per format. A writer saves the model at the path it is given, loads the file back
-with the format's own runtime and returns that runtime's raw predictions on the check rows;
-`write_format` compares them with the Keras model's, so a format that disagrees is an error, not
-a silent file. TensorFlow-only formats (SavedModel, TFLite) and ONNX import their libraries
-lazily.
+Per format, a saver writes the model at the path it is given and a runtime loads the file back
+with the format's own library (Keras, `tf.saved_model`, onnxruntime, `tf.lite.Interpreter`) and
+returns its predict function; `write_format` compares that function's raw predictions on the
+check rows with the Keras model's, so a format that disagrees is an error, not a silent file,
+and times it (latency per row). TensorFlow-only formats (SavedModel, TFLite) and ONNX import
+their libraries lazily.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import statistics
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -18,9 +21,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from automl.console import filtered_stderr
 from automl.errors import AutoMLError, ExportError
-from automl.registry import closest
-from automl.serving import load_keras_model
+from automl.model_files import load_keras_model
+from automl.registry import did_you_mean
 from automl.trial import as_float_inputs
 
 FORMATS = ("keras", "saved_model", "onnx", "tflite")
@@ -42,8 +46,13 @@ NUMERIC_INPUTS_ONLY = {
     "onnx": "tf2onnx cannot convert the string ops",
     "tflite": "the string ops need TFLite's Flex delegate, which tf.lite.Interpreter lacks",
 }
+# the latency of each format's runtime: the median of this many timed calls after a warm-up, on
+# a batch of (up to) LATENCY_ROWS check rows and on a single row
+LATENCY_REPEATS, LATENCY_ROWS = 5, 256
 
-Writer = Callable[[Any, Path, np.ndarray], np.ndarray]
+Predict = Callable[[np.ndarray], np.ndarray]
+Saver = Callable[[Any, Path, np.ndarray], None]
+Runtime = Callable[[Path], Predict]
 
 
 def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -66,25 +75,45 @@ def parse_formats(formats: str | Iterable[str] | None) -> tuple[str, ...]:
             continue
         name = FORMAT_ALIASES.get(name, name)
         if name not in FORMATS:
-            close = closest(name, [*FORMATS, *FORMAT_ALIASES])
-            hint = f" Did you mean {close!r}?" if close else ""
+            hint = did_you_mean(name, [*FORMATS, *FORMAT_ALIASES])
             raise ExportError(
-                f"Unknown export format. Expected one of {', '.join(FORMATS)} (or all).{hint} "
+                f"Unknown export format{hint} Expected one of {', '.join(FORMATS)} (or all). "
                 f"Received: format={raw.strip()!r}"
             )
         chosen.add(name)
     return tuple(f for f in FORMATS if f in chosen)
 
 
-def check_inputs_supported(formats: tuple[str, ...], x: np.ndarray) -> None:
-    """Refuse, before writing anything, formats that cannot take this model's text inputs."""
-    refused = [f for f in formats if f in NUMERIC_INPUTS_ONLY]
-    if refused and x.dtype.kind not in "iufb":
+def unavailable(formats: tuple[str, ...], x: np.ndarray) -> dict[str, str]:
+    """The formats of `formats` this model cannot be exported to here, each with the reason."""
+    why: dict[str, str] = {}
+    if x.dtype.kind not in "iufb":
+        why.update({f: f"text inputs: {NUMERIC_INPUTS_ONLY[f]}" for f in NUMERIC_INPUTS_ONLY})
+    if "onnx" not in why and importlib.util.find_spec("tf2onnx") is None:
+        why["onnx"] = "needs the export extra: pip install 'automl-keras[export]'"
+    return {f: why[f] for f in formats if f in why}
+
+
+def plan_formats(
+    formats: str | Iterable[str] | None, x: np.ndarray
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The formats to write and those skipped with why, before anything is written.
+
+    `all` means every format this model can be exported to: the others are skipped, with the
+    reason. A format named explicitly that cannot be written is an error.
+    """
+    chosen = parse_formats(formats)
+    skipped = unavailable(chosen, x)
+    names = formats.split(",") if isinstance(formats, str) else list(formats or [])
+    named = {FORMAT_ALIASES.get(n.strip().lower(), n.strip().lower()) for n in names}
+    refused = [f for f in skipped if f in named or "all" not in named]
+    if refused:
         raise ExportError(
-            f"{' and '.join(refused)} need numeric inputs and this model takes text "
-            f"(categorical) columns: {'; '.join(NUMERIC_INPUTS_ONLY[f] for f in refused)}. Export "
-            f"keras and saved_model instead. Received: formats={list(formats)}"
+            f"{' and '.join(refused)} cannot be exported for this model: "
+            f"{'; '.join(f'{f}: {skipped[f]}' for f in refused)}. Export keras and saved_model, "
+            f"or use --format all to export what can be. Received: formats={list(chosen)}"
         )
+    return tuple(f for f in chosen if f not in skipped), skipped
 
 
 def raw_predict(model: keras.Model, x: np.ndarray) -> np.ndarray:
@@ -101,13 +130,17 @@ def tolerance(reference: np.ndarray) -> float:
 def write_format(
     fmt: str, model: keras.Model, directory: Path, x: np.ndarray, reference: np.ndarray
 ) -> dict[str, Any]:
-    """Write one format into `directory`, load it back and compare its predictions on `x`.
+    """Write one format into `directory`, load it back, compare its predictions on `x`, time it.
 
-    Returns the format's entry of `model.json`: its path, the difference found and the check.
+    Returns the format's entry of `model.json`: its path and size, the difference found and the
+    check, and the latency of the format's runtime.
     """
     started = time.perf_counter()
+    path = directory / FORMAT_FILES[fmt]
     try:
-        got = WRITERS[fmt](model, directory / FORMAT_FILES[fmt], x)
+        SAVERS[fmt](model, path, x)
+        predict = RUNTIMES[fmt](path)
+        got = predict(x)
     except AutoMLError:
         raise
     except Exception as exc:
@@ -115,19 +148,47 @@ def write_format(
     diff, allowed = _compare(fmt, got, reference, len(x))
     return {
         "path": FORMAT_FILES[fmt],
-        "bytes": file_size(directory / FORMAT_FILES[fmt]),
+        "bytes": size_of(path),
         "max_abs_diff": diff,
         "tolerance": allowed,
         "checked_rows": len(x),
         "seconds": round(time.perf_counter() - started, 3),
+        "latency": latency(predict, x),
     }
 
 
-def file_size(path: Path) -> int | None:
-    """Bytes of a file, or of every file under a directory (SavedModel); None when absent."""
+def size_of(path: Path) -> int:
+    """Bytes of a file, or of every file under a directory (SavedModel)."""
     if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size if path.exists() else None
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def latency(predict: Predict, x: np.ndarray) -> dict[str, Any]:
+    """Wall-clock milliseconds per row of a format's own runtime, in this process.
+
+    The median of `LATENCY_REPEATS` calls, each after one warm-up call (tracing, allocation), on
+    a batch of up to `LATENCY_ROWS` check rows (divided by its size) and on a single row.
+    """
+
+    def median_ms(rows: np.ndarray) -> float:
+        predict(rows)
+        times = []
+        for _ in range(LATENCY_REPEATS):
+            started = time.perf_counter()
+            predict(rows)
+            times.append(time.perf_counter() - started)
+        return 1000.0 * statistics.median(times)
+
+    batch = x[:LATENCY_ROWS]
+    if len(batch) == 0:
+        return {}
+    return {
+        "batch_rows": len(batch),
+        "ms_per_row_in_batch": median_ms(batch) / len(batch),
+        "ms_single_row": median_ms(batch[:1]),
+        "repeats": LATENCY_REPEATS,
+    }
 
 
 def _compare(fmt: str, got: np.ndarray, reference: np.ndarray, rows: int) -> tuple[float, float]:
@@ -153,23 +214,30 @@ def _feed(x: np.ndarray) -> np.ndarray:
     return x.astype("float32") if x.dtype.kind in "iufb" else x.astype(str)
 
 
-# --- one writer per format ---------------------------------------------------------------------
+# --- per format: a saver and the runtime that loads the file back -----------------------------
 
 
-def _write_keras(model: keras.Model, path: Path, x: np.ndarray) -> np.ndarray:
+def _save_keras(model: keras.Model, path: Path, x: np.ndarray) -> None:
     model.save(path)
-    return raw_predict(load_keras_model(path), x)
 
 
-def _write_saved_model(model: keras.Model, path: Path, x: np.ndarray) -> np.ndarray:
+def _keras_runtime(path: Path) -> Predict:
+    loaded = load_keras_model(path)
+    return lambda rows: np.asarray(loaded.predict_on_batch(as_float_inputs(rows)))
+
+
+def _save_saved_model(model: keras.Model, path: Path, x: np.ndarray) -> None:
+    model.export(str(path), format="tf_saved_model", verbose=False)
+
+
+def _saved_model_runtime(path: Path) -> Predict:
     import tensorflow as tf  # TensorFlow-only format: imported lazily
 
-    model.export(str(path), format="tf_saved_model", verbose=False)
     loaded = tf.saved_model.load(str(path))
-    return np.asarray(loaded.serve(tf.constant(_feed(x))))
+    return lambda rows: np.asarray(loaded.serve(tf.constant(_feed(rows))))
 
 
-def _write_onnx(model: keras.Model, path: Path, x: np.ndarray) -> np.ndarray:
+def _save_onnx(model: keras.Model, path: Path, x: np.ndarray) -> None:
     """ONNX via a frozen TF graph, so preprocessing constants become initializers, not inputs.
 
     Keras' own `model.export(format="onnx")` hands tf2onnx a function whose captured constants
@@ -177,6 +245,27 @@ def _write_onnx(model: keras.Model, path: Path, x: np.ndarray) -> np.ndarray:
     every caller would have to feed. Freezing the concrete function first turns them into
     constants inside the graph. Other backends use Keras' exporter.
     """
+    onnx = _onnx_libraries()[0]
+    if keras.backend.backend() == "tensorflow":
+        onnx.save(_onnx_from_frozen_graph(model, x), str(path))
+    else:
+        model.export(str(path), format="onnx", verbose=False)
+
+
+def _onnx_runtime(path: Path) -> Predict:
+    onnx, ort = _onnx_libraries()
+    graph_inputs = [i.name for i in onnx.load(str(path)).graph.input]
+    if len(graph_inputs) != 1:
+        raise ExportError(
+            "the ONNX graph must take the model input only (preprocessing constants belong inside "
+            f"the graph). Received: graph inputs={graph_inputs}"
+        )
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return lambda rows: np.asarray(session.run(None, {graph_inputs[0]: rows.astype("float32")})[0])
+
+
+def _onnx_libraries() -> tuple[Any, Any]:
+    """onnx and onnxruntime, or an error naming the extra that installs them."""
     try:
         import onnx
         import onnxruntime as ort
@@ -185,18 +274,7 @@ def _write_onnx(model: keras.Model, path: Path, x: np.ndarray) -> np.ndarray:
         raise ExportError(
             f"the onnx format needs the export extra: pip install 'automl-keras[export]' ({exc})"
         ) from exc
-    if keras.backend.backend() == "tensorflow":
-        onnx.save(_onnx_from_frozen_graph(model, x), str(path))
-    else:
-        model.export(str(path), format="onnx", verbose=False)
-    graph_inputs = [i.name for i in onnx.load(str(path)).graph.input]
-    if len(graph_inputs) != 1:
-        raise ExportError(
-            "the ONNX graph must take the model input only (preprocessing constants belong inside "
-            f"the graph). Received: graph inputs={graph_inputs}"
-        )
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return np.asarray(session.run(None, {graph_inputs[0]: x.astype("float32")})[0])
+    return onnx, ort
 
 
 def _onnx_from_frozen_graph(model: keras.Model, x: np.ndarray) -> Any:
@@ -236,24 +314,39 @@ def _rename_io(model_proto: Any, input_name: str, output_name: str) -> None:
     graph.output[0].name = output_name
 
 
-def _write_tflite(model: keras.Model, path: Path, x: np.ndarray) -> np.ndarray:
+def _save_tflite(model: keras.Model, path: Path, x: np.ndarray) -> None:
+    model.export(str(path), format="litert", verbose=False)
+
+
+def _tflite_runtime(path: Path) -> Predict:
     import tensorflow as tf  # TensorFlow-only format: imported lazily
 
-    model.export(str(path), format="litert", verbose=False)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), filtered_stderr():
         warnings.simplefilter("ignore")  # tf.lite.Interpreter's move-to-LiteRT notice
         interpreter = tf.lite.Interpreter(model_path=str(path))
+        interpreter.allocate_tensors()  # prints "INFO: Created TensorFlow Lite XNNPACK delegate"
     detail = interpreter.get_input_details()[0]
-    interpreter.resize_tensor_input(detail["index"], x.shape)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(detail["index"], _feed(x))
-    interpreter.invoke()
-    return np.asarray(interpreter.get_tensor(interpreter.get_output_details()[0]["index"]))
+    output = interpreter.get_output_details()[0]["index"]
+
+    def predict(rows: np.ndarray) -> np.ndarray:
+        interpreter.resize_tensor_input(detail["index"], rows.shape)
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(detail["index"], _feed(rows))
+        interpreter.invoke()
+        return np.asarray(interpreter.get_tensor(output))
+
+    return predict
 
 
-WRITERS: dict[str, Writer] = {
-    "keras": _write_keras,
-    "saved_model": _write_saved_model,
-    "onnx": _write_onnx,
-    "tflite": _write_tflite,
+SAVERS: dict[str, Saver] = {
+    "keras": _save_keras,
+    "saved_model": _save_saved_model,
+    "onnx": _save_onnx,
+    "tflite": _save_tflite,
+}
+RUNTIMES: dict[str, Runtime] = {
+    "keras": _keras_runtime,
+    "saved_model": _saved_model_runtime,
+    "onnx": _onnx_runtime,
+    "tflite": _tflite_runtime,
 }

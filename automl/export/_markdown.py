@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from automl.export._usage import files_markdown, loading_markdown
+
 KINDS = {
     "trial": "the tuned trial's own weights",
     "bag": "the {k} fold models of trial {trial}, averaged (bagging)",
@@ -29,17 +31,11 @@ def model_card_markdown(card: dict[str, Any]) -> str:
     lines += [f"- `{k}`: {v}" for k, v in card["params"].items()] or ["- (none searched)"]
     lines += ["", f"## Evaluation on the {card['evaluation']['split']} split", ""]
     lines += _evaluation(card["evaluation"])
-    lines += ["", "## Files", "", "| file | bytes | max abs difference vs Keras |", "|---|---|---|"]
-    lines += [
-        f"| `{f['path']}` | {f.get('bytes', '-')} | {f['max_abs_diff']:.2e} |"
-        for f in card["formats"].values()
-    ]
-    lines += [
-        "",
-        "Load with `automl.load(DIR).predict(x)` or `automl predict DIR INPUT`. "
-        f"Keras backend {card['keras_backend']}; versions in `model.json`.",
-        "",
-    ]
+    lines += ["", "## Files", "", *files_markdown(card)]
+    lines += ["", "## Loading", "", "With automl: `automl.load(DIR).predict(x)`, or"]
+    lines += ["`automl predict DIR INPUT`. With each format's own library:", ""]
+    lines += loading_markdown(card)
+    lines += [f"Keras backend {card['keras_backend']}; versions in `model.json`.", ""]
     return "\n".join(lines)
 
 
@@ -128,10 +124,10 @@ def _model(card: dict[str, Any]) -> str:
         rows=r.get("train_rows"),
         epochs=r.get("epochs"),
     )
-    latency = export.get("latency_ms") or {}
+    latency = (card.get("formats") or {}).get("keras", {}).get("latency") or {}
     timing = (
-        f"; {latency['one_row']:.2f} ms for one row, {latency['per_row']:.3f} ms per row in "
-        f"batches of {latency['batch']}"
+        f"; Keras {latency['ms_single_row']:.2f} ms for one row, "
+        f"{latency['ms_per_row_in_batch']:.3f} ms per row in batches of {latency['batch_rows']}"
         if latency
         else ""
     )

@@ -24,13 +24,15 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.custom_objects import plugin_packages
 from automl.data import Partition, load_partition
 from automl.errors import ExportError, StudyError
 from automl.export._config import configured_epochs, trial_config
 from automl.export._ensemble import combine, greedy_selection
-from automl.leaderboard import maximizes, ranked
+from automl.leaderboard import INFEASIBLE_ATTR, format_values, maximizes, pareto_front, ranked
+from automl.model_files import load_keras_model
+from automl.pareto import is_feasible
 from automl.plugins import Catalog
-from automl.serving import load_keras_model
 from automl.spec import Spec
 from automl.storage import checkpoint_path, oof_path, open_study
 from automl.trial import compile_model, fit_model, trial_seed
@@ -86,18 +88,24 @@ def choose_model(
     chosen = choose_trial(study, spec, number)
     if retrain:
         return retrain_model(spec, catalog, chosen, partition, verbose), partition
-    return tuned_model(spec, chosen, partition), partition
+    return tuned_model(spec, catalog, chosen, partition), partition
 
 
 def choose_trial(study: optuna.Study, spec: Spec, number: int | None) -> FrozenTrial:
-    """The best complete trial, or trial `number` (which must be complete)."""
+    """The best complete trial, or trial `number` (which must be complete); never one that
+    violates `study.constraints`. A multi-objective study has no best trial: `number` must be
+    given (the error lists the Pareto front to choose from)."""
     complete = ranked(study, spec.study.direction)
     if not complete:
+        meeting = " that meets study.constraints" if spec.study.constraints else ""
         raise StudyError(
-            f"study {spec.study.name!r} has no finished trial to export yet: "
+            f"study {spec.study.name!r} has no finished trial{meeting} to export yet: "
             "run `automl tune` first"
+            + (" (or relax study.constraints)" if spec.study.constraints else "")
         )
     if number is None:
+        if spec.study.multi_objective:
+            raise StudyError(_choose_a_point(study, spec))
         return complete[0]
     trials = study.get_trials(deepcopy=False)
     for t in trials:
@@ -106,6 +114,9 @@ def choose_trial(study: optuna.Study, spec: Spec, number: int | None) -> FrozenT
                 raise StudyError(
                     f"trial {number} is {t.state.name.lower()}, not complete: it has no model"
                 )
+            if not is_feasible(t):
+                why = t.user_attrs.get(INFEASIBLE_ATTR, "violates study.constraints")
+                raise StudyError(f"trial {number} {why}: it is never chosen")
             return t
     raise StudyError(
         f"study {spec.study.name!r} has no trial {number}: expected a trial number from 0 to "
@@ -113,17 +124,36 @@ def choose_trial(study: optuna.Study, spec: Spec, number: int | None) -> FrozenT
     )
 
 
-def fold_models(spec: Spec, number: int, partition: Partition) -> list[keras.Model]:
+def _choose_a_point(study: optuna.Study, spec: Spec) -> str:
+    """The error of an export without `--trial` on a multi-objective study: the front."""
+    objectives = ", ".join(
+        f"{m} ({d})" for m, d in zip(spec.study.metrics, spec.study.directions, strict=True)
+    )
+    front = "\n".join(
+        f"  trial {t.number}: {format_values(dict(zip(spec.study.metrics, t.values, strict=True)))}"
+        for t in pareto_front(study)
+    )
+    return (
+        f"study {spec.study.name!r} has {len(spec.study.metrics)} objectives ({objectives}), "
+        "so no single best trial: choose a point of its Pareto front with --trial N:\n" + front
+    )
+
+
+def fold_models(
+    spec: Spec, catalog: Catalog, number: int, partition: Partition
+) -> list[keras.Model]:
     """The models trial `number` trained on each fold (kept for the top trials only)."""
     paths = [checkpoint_path(spec, number, k) for k in range(len(partition.folds))]
     missing = [p for p in paths if not p.exists()]
     if missing:
         raise ExportError(
             f"the fold models of trial {number} are not on this machine ({missing[0]}); only the "
-            f"top {spec.study.keep_checkpoints} trials keep them (study.keep_checkpoints). "
+            f"top {spec.study.keep_checkpoints} trials keep them (study.keep_checkpoints)"
+            f"{', and the Pareto front' if spec.study.multi_objective else ''}. "
             "Pass --single to train its configuration again on all rows instead."
         )
-    return [load_keras_model(p) for p in paths]
+    packages = plugin_packages(catalog)
+    return [load_keras_model(p, packages=packages) for p in paths]
 
 
 def out_of_fold(spec: Spec, number: int, partition: Partition) -> np.ndarray | None:
@@ -140,9 +170,11 @@ def out_of_fold(spec: Spec, number: int, partition: Partition) -> np.ndarray | N
     return oof
 
 
-def tuned_model(spec: Spec, chosen: FrozenTrial, partition: Partition) -> ExportedModel:
+def tuned_model(
+    spec: Spec, catalog: Catalog, chosen: FrozenTrial, partition: Partition
+) -> ExportedModel:
     """The trial's own weights: its fold models averaged (one model for a hold-out split)."""
-    models = fold_models(spec, chosen.number, partition)
+    models = fold_models(spec, catalog, chosen.number, partition)
     k = len(models)
     return ExportedModel(
         chosen,
@@ -160,6 +192,11 @@ def ensemble_model(
     """Greedy ensemble selection over the top `size` trials' out-of-fold predictions."""
     if size < 1:
         raise ExportError(f"--ensemble needs at least 1 trial. Received: ensemble={size}")
+    if spec.study.multi_objective:
+        raise ExportError(
+            "--ensemble selects on one metric, but the study has several objectives "
+            f"({', '.join(spec.study.metrics)}): export a point of its Pareto front with --trial N"
+        )
     top = ranked(study, spec.study.direction)[:size]
     if not top:
         choose_trial(study, spec, None)  # raises: no finished trial
@@ -180,7 +217,7 @@ def ensemble_model(
     picked = [(t, c / sum(counts), oof) for (t, oof), c in zip(library, counts, strict=True) if c]
     models, members = [], []
     for trial, weight, _ in picked:
-        fold_list = fold_models(spec, trial.number, partition)
+        fold_list = fold_models(spec, catalog, trial.number, partition)
         models += fold_list
         members += [
             {"trial": trial.number, "fold": k, "weight": weight / len(fold_list)}
@@ -206,7 +243,8 @@ def ensemble_model(
 
 
 def _value(trial: FrozenTrial) -> float | None:
-    return float(trial.value) if trial.value is not None else None
+    """The trial's (first) objective value."""
+    return float(trial.values[0]) if trial.values else None
 
 
 def retrain_model(

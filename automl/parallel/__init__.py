@@ -30,7 +30,12 @@ from automl.parallel.isolation import IsolatedObjective, extra_plugins
 from automl.parallel.lock import budget_lock, file_lock, lock_path
 from automl.parallel.loop import LoopOutcome, run_trials
 from automl.parallel.progress import Progress
-from automl.parallel.signals import handle_signals, interruptible, stop_requested
+from automl.parallel.signals import (
+    handle_signals,
+    interrupt_reason,
+    interruptible,
+    stop_requested,
+)
 from automl.parallel.supervisor import INTERRUPTED_EXIT, RECYCLE_EXIT, supervise, worker_command
 from automl.parallel.threads import THREAD_VARS, limit_threads, thread_env, threads_per_worker
 
@@ -54,6 +59,7 @@ __all__ = [
     "fail_stale_trials",
     "file_lock",
     "handle_signals",
+    "interrupt_reason",
     "interruptible",
     "limit_threads",
     "lock_path",

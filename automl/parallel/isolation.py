@@ -1,7 +1,7 @@
 """`study.isolation: process`: each trial runs in a fresh spawned process, so whatever memory a
 trial leaks goes back to the system when it ends. The parent only asks, beats and tells.
 
-What runs in the child is given as a picklable callable `run(trial_id, number) -> score` (a
+What runs in the child is given as a picklable callable `run(trial_id, number) -> value(s)` (a
 module-level function, or a `functools.partial` of one): this module knows nothing of how a
 trial is built.
 """
@@ -15,10 +15,18 @@ from multiprocessing.connection import Connection
 
 import optuna
 
+from automl.console import filter_if_inherited
 from automl.errors import TrialFailed
+from automl.parallel.signals import interrupt_reason
 from automl.spec import Spec, read_yaml
 
-TrialBody = Callable[[int, int], float]
+# a spawned child imports this module (to find `_child`) before it unpickles the trial's body,
+# which imports Keras: hide TensorFlow's start-up lines there too when the parent does
+filter_if_inherited()
+
+#: a trial's value, or one value per objective of a multi-objective study
+Values = float | tuple[float, ...]
+TrialBody = Callable[[int, int], Values]
 
 
 def extra_plugins(spec: Spec) -> tuple[str, ...]:
@@ -44,7 +52,7 @@ class IsolatedObjective:
         self.run = run
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # inherited by the children
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> Values:
         ctx = multiprocessing.get_context("spawn")
         receive, send = ctx.Pipe(duplex=False)
         process = ctx.Process(
@@ -56,11 +64,11 @@ class IsolatedObjective:
             message = receive.recv()
         except EOFError:
             message = None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             process.terminate()
             process.join()
             trial.set_user_attr("interrupted", True)
-            trial.set_user_attr("fail_reason", "interrupted by the user (Ctrl-C or SIGTERM)")
+            trial.set_user_attr("fail_reason", interrupt_reason(exc))
             raise
         finally:
             receive.close()
@@ -68,7 +76,7 @@ class IsolatedObjective:
         return _outcome(trial, message, process.exitcode)
 
 
-def _outcome(trial: optuna.Trial, message: tuple[str, object] | None, code: int | None) -> float:
+def _outcome(trial: optuna.Trial, message: tuple[str, object] | None, code: int | None) -> Values:
     """The child's message as the parent's return value or exception."""
     if message is None:
         reason = f"the trial process died (exit status {code})"
@@ -76,11 +84,13 @@ def _outcome(trial: optuna.Trial, message: tuple[str, object] | None, code: int 
         raise TrialFailed(reason)
     kind, payload = message
     if kind == "complete":
+        if isinstance(payload, tuple):
+            return tuple(float(v) for v in payload)
         return float(payload)  # type: ignore[arg-type]
     if kind == "pruned":
         raise optuna.TrialPruned(payload)
     if kind == "interrupted":
-        raise KeyboardInterrupt
+        raise KeyboardInterrupt(*([payload] if payload else []))
     raise TrialFailed(str(payload))
 
 
@@ -90,8 +100,8 @@ def _child(run: TrialBody, trial_id: int, number: int, send: Connection) -> None
         send.send(("complete", run(trial_id, number)))
     except optuna.TrialPruned as exc:
         send.send(("pruned", str(exc)))
-    except KeyboardInterrupt:
-        send.send(("interrupted", None))
+    except KeyboardInterrupt as exc:
+        send.send(("interrupted", exc.args[0] if exc.args else None))
     except Exception as exc:
         send.send(("fail", f"{type(exc).__name__}: {exc}"))
     finally:

@@ -1,12 +1,14 @@
 """The loop every worker runs: claim a trial within the budget, run it alive, tell the result.
 
 The trial runs outside the lock while a heartbeat thread says it is alive. Ctrl-C (and SIGTERM
-where `handle_signals` is on) fails the running trial with its reason and stops the loop; any
-other exception fails the trial and the loop goes on.
+where `handle_signals` is on) fails the running trial with its reason and stops the loop; a
+`StorageError` (a full disk) stops it too, since every next trial would fail alike; any other
+exception fails the trial and the loop goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +17,9 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.errors import StorageError
 from automl.parallel.budget import Claim, claim_trial
+from automl.parallel.isolation import Values
 from automl.parallel.signals import interruptible, stop_requested
 from automl.spec import Spec
 from automl.storage import heartbeat_settings
@@ -37,7 +41,7 @@ class LoopOutcome:
 def run_trials(
     study: optuna.Study,
     spec: Spec,
-    objective: Callable[[optuna.Trial], float],
+    objective: Callable[[optuna.Trial], Values],
     budget: int,
     *,
     timeout: float | None = None,
@@ -53,7 +57,7 @@ def run_trials(
     Args:
         study: the shared study.
         spec: its search space (the study name and `study.storage`, for the lock).
-        objective: runs one trial; returns its score or raises (`optuna.TrialPruned`, ...).
+        objective: runs one trial; returns its value(s) or raises (`optuna.TrialPruned`, ...).
         budget: total trials of the study, all workers together.
         timeout: seconds for this loop. Defaults to `None`: no limit.
         max_trials: trials this process runs before it asks to be recycled. Defaults to `None`.
@@ -102,7 +106,7 @@ def _should_stop(
 def _run_one(
     study: optuna.Study,
     claim: Claim,
-    objective: Callable[[optuna.Trial], float],
+    objective: Callable[[optuna.Trial], Values],
     outcome: LoopOutcome,
 ) -> FrozenTrial | None:
     """Run the claimed trial with its heartbeat and tell its result."""
@@ -117,13 +121,19 @@ def _run_one(
         state = TrialState.PRUNED
     except KeyboardInterrupt:
         outcome.interrupted = True
+    except StorageError:
+        # the storage failed (a full disk), not the trial: stop here, or every next trial
+        # would fail the same way and use up the budget; the next run fails and retries it
+        with contextlib.suppress(Exception):
+            _tell(study, trial, TrialState.FAIL, None)
+        raise
     except Exception as exc:
         logger.debug("trial %d failed: %s", trial.number, exc)
     return _tell(study, trial, state, value)
 
 
 def _tell(
-    study: optuna.Study, trial: optuna.Trial, state: TrialState, value: float | None
+    study: optuna.Study, trial: optuna.Trial, state: TrialState, value: Values | None
 ) -> FrozenTrial | None:
     try:
         if state == TrialState.COMPLETE:

@@ -25,6 +25,15 @@ def stop_requested() -> bool:
     return _state.stop
 
 
+def interrupt_reason(exc: BaseException) -> str:
+    """Why a trial was interrupted, for its `fail_reason`: the signal `handle_signals` raised
+    `KeyboardInterrupt` with, or Ctrl-C when Python raised it itself."""
+    name = str(exc.args[0]) if exc.args else "SIGINT"
+    if name == "SIGINT":
+        return "interrupted by the user (Ctrl-C, SIGINT)"
+    return f"interrupted by {name}"
+
+
 @contextlib.contextmanager
 def interruptible() -> Iterator[None]:
     """Mark the code inside (the objective) as the place a signal may interrupt."""

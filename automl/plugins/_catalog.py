@@ -12,7 +12,7 @@ import pluggy
 
 from automl import hookspecs
 from automl.components import KINDS, Component
-from automl.errors import PluginError, TrialFailed
+from automl.errors import DataError, PluginError, StorageError, TrialFailed
 from automl.plugins._discovery import get_plugin_manager
 from automl.plugins._info import BUILT_IN, ENTRY_POINT, PluginInfo, info_of, reason
 from automl.registry import KIND_TITLES, Registry
@@ -78,12 +78,14 @@ class Catalog:
     def blame(self, kind: str, name: str) -> Iterator[Any]:
         """Yield component `name`; any exception it raises becomes `TrialFailed` naming its plugin.
 
-        A pruned trial (any exception named `TrialPruned`) and Ctrl-C pass through unchanged.
+        A pruned trial (any exception named `TrialPruned`), Ctrl-C, a `DataError` (a data
+        source's own message about its data) and a `StorageError` (the study's storage failed
+        while the component ran: no fault of the plugin) pass through unchanged.
         """
         component = self.registries[kind].get(name)
         try:
             yield component
-        except (TrialFailed, KeyboardInterrupt):
+        except (TrialFailed, DataError, StorageError, KeyboardInterrupt):
             raise
         except Exception as exc:
             if type(exc).__name__ == "TrialPruned":

@@ -31,7 +31,7 @@ from automl.plugins._info import (
     is_disabled,
     reason,
 )
-from automl.registry import closest
+from automl.registry import did_you_mean
 
 
 def _block(pm: pluggy.PluginManager, infos: dict[str, PluginInfo], info: PluginInfo) -> None:
@@ -169,8 +169,7 @@ def _unknown_hooks(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> st
             if impl.optionalhook:
                 continue
             info = info_of(infos, impl.plugin_name)
-            hint = closest(name, known)
-            did = f"; did you mean {hint!r}?" if hint else "."
+            did = did_you_mean(name, known)
             problems.append(
                 f"{info.describe()} has a @hookimpl {name!r} that matches no automl hook{did} "
                 f"{info.disable_hint()}"

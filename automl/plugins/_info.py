@@ -21,7 +21,13 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "automl_plugins.regularizers",
     "automl_plugins.optimizers",
     "automl_plugins.metrics",
+    "automl_plugins.text",
+    "automl_plugins.text_models",
 )
+# the module that registers the built-ins' custom Keras classes (focal loss, CSV text layers, ...):
+# imported before a saved model loads; the built-ins import it only when they build a component,
+# so that `automl validate` and `automl space` never import Keras
+KERAS_OBJECTS_MODULE = "automl_plugins.keras_objects"
 
 BUILT_IN, ENTRY_POINT, LOCAL = "built-in", "entry point", "local"
 

@@ -148,7 +148,7 @@ def report_for_space(
     page = build_report(
         study,
         title=f"Study {spec.study.name}",
-        metric_names=[spec.study.metric],
+        metric_names=list(spec.study.metrics),
         rows=rows,
         card=card,
     )

@@ -78,7 +78,8 @@ def _table_html(rows: list[dict[str, Any]], metric_names: list[str]) -> str:
     head = ["rank", "trial", *metric_names, "state", "epochs", "time", "parameters", "reason"]
     lines = ["<thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead><tbody>"]
     for r in rows:
-        scores = _scores(r.get("score"), len(metric_names))
+        values = r.get("values")  # several objectives: {metric: value}
+        scores = _scores(list(values.values()) if values else r.get("score"), len(metric_names))
         params = " ".join(
             f"<code>{_e(k)}</code>={_e(_short(v))}" for k, v in (r.get("params") or {}).items()
         )

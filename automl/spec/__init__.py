@@ -1,10 +1,11 @@
 """Search space (YAML file or dict) -> a validated, frozen, plain-data `Spec`.
 
-Three steps, each its own module: read the file boundedly with the line of every key (`_yaml`,
+Four steps, each its own module: read the file boundedly with the line of every key (`_yaml`,
 `_raw`); check the fixed sections with a pydantic schema (`_schema`); resolve component names and
 parameters against the plugin registries (`_resolve`, `_params`: ranges become Optuna
-distributions). Every problem is collected, not just the first, each with its YAML path and line,
-what was expected and what was found. The canonical space and its hash are in `_fingerprint`.
+distributions); check that the components fit the data (`_fit`: task, rank, text columns). Every
+problem is collected, not just the first, each with its YAML path and line, what was expected and
+what was found. The canonical space and its hash are in `_fingerprint`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from automl.errors import Problem, SpecError
 from automl.plugins import Catalog, load_catalog
-from automl.spec import _resolve
+from automl.spec import _fit, _resolve
 from automl.spec._fingerprint import canonical_space, diff_spaces
 from automl.spec._grid import grid_search_space
 from automl.spec._model import (
@@ -96,13 +97,19 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
     data_section = _data_section(problems, data)
     training = validate_section(problems, TrainingModel, data.get("training"), ("training",))
     source, task = None, None
+    text_columns: tuple[str, ...] = ()
     if data_section is not None:
-        source, task = _resolve.data_source(problems, catalog, data_section, raw.base_dir)
+        source, task, text_columns = _resolve.data_source(
+            problems, catalog, data_section, raw.base_dir
+        )
     pending = data_section is None or (task is None and bool(problems))
     slots = _resolve.slots(problems, catalog, data, task, pending)
+    _fit.check_text_inputs(problems, catalog, text_columns, slots)
     metrics, directions = _resolve.metrics(problems, catalog, data.get("study"), task, pending)
     if task is not None:
-        _resolve.check_task_fit(problems, catalog, task, metrics, slots)
+        _fit.check_task_fit(problems, catalog, task, metrics, slots)
+    if source is not None:
+        _fit.check_ranks(problems, catalog, source, slots)
     bounds = _resolve.constraints(problems, catalog, study.constraints if study else None)
     samplers = (
         (
@@ -112,6 +119,8 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
         if study is not None
         else None
     )
+    if samplers is not None:
+        _resolve.check_objectives(problems, catalog, data.get("study"), metrics, samplers)
     batch_size = _resolve.training_checks(problems, training) if training is not None else 32
     problems.raise_if_any()
     assert study is not None and data_section is not None and training is not None

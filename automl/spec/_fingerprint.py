@@ -26,7 +26,11 @@ def canonical_space(spec: Spec) -> dict[str, Any]:
         ),
         "seed": spec.study.seed,  # it decides the data split: a changed seed is another study
         "data": {
-            "source": {spec.data.source: spec.data.source_params},
+            # an empty list parameter (csv `text`) is left out: studies begun before it existed
+            # keep their hash
+            "source": {
+                spec.data.source: {k: v for k, v in spec.data.source_params.items() if v != []}
+            },
             "validation": spec.data.validation,
             "test": spec.data.test,
             "stratify": spec.data.stratify,

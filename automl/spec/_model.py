@@ -111,6 +111,14 @@ class StudySpec:
         """True when the study optimizes several metrics at once."""
         return len(self.metrics) > 1
 
+    def describe_metrics(self, brackets: str = "[]") -> str:
+        """`metric accuracy [maximize]`, or `metrics accuracy [maximize], params [minimize]`."""
+        pairs = [
+            f"{m} {brackets[0]}{d}{brackets[1]}"
+            for m, d in zip(self.metrics, self.directions, strict=True)
+        ]
+        return ("metrics " if self.multi_objective else "metric ") + ", ".join(pairs)
+
 
 @dataclass(frozen=True)
 class DataSpec:

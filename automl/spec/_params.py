@@ -74,7 +74,7 @@ def _numeric(param: Param, low: Any, high: Any, log: bool, step: Any) -> BaseDis
 
 def parse_param(problems: Problems, path: YamlPath, param: Param, value: Any) -> Any:
     """A YAML value -> fixed value or distribution; problems are recorded, None returned."""
-    if isinstance(value, list):
+    if isinstance(value, list) and param.type != "list":  # a list parameter's value is a list
         return _choices(problems, path, param, value)
     if isinstance(value, dict):
         if "choices" in value:

@@ -37,9 +37,9 @@ class Problems:
             path = path[:-1]
         return self.lines.get(())
 
-    def add(self, path: YamlPath, message: str) -> None:
-        """Record a problem at `path`."""
-        self.found.append(Problem(dotted(path), message, self.line(path)))
+    def add(self, path: YamlPath, message: str, data: bool = False) -> None:
+        """Record a problem at `path` (`data`: found in the data the file names)."""
+        self.found.append(Problem(dotted(path), message, self.line(path), data))
 
     def unknown_key(self, path: YamlPath, key: str, allowed: Iterable[str]) -> None:
         """`unknown key 'trails'; did you mean 'trials'? Expected one of: ...`."""

@@ -2,7 +2,7 @@
 
 Component names are checked against the registries (with "did you mean"), every parameter the file
 leaves out gets the component's default range or value, slots the file leaves out get the component
-each registry declares the default for the task, and metric and components must fit the task.
+each registry declares the default for the task. Whether they fit the data is `_fit`'s.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any
 from optuna.distributions import BaseDistribution
 
 from automl.components import Component, int_param
-from automl.errors import AutoMLError
+from automl.errors import AutoMLError, DataError
 from automl.plugins import Catalog
 from automl.registry import KIND_TITLES, did_you_mean, unknown_message
-from automl.samplers import PRUNERS, SAMPLERS, option_names
+from automl.samplers import PRUNERS, SAMPLERS, SINGLE_OBJECTIVE_ONLY, option_names
 from automl.spec._model import SLOT_KINDS, Constraint, Option, SamplerSpec, Slot
 from automl.spec._params import default_value, is_searched, parse_param
 from automl.spec._problems import Problems, YamlPath
@@ -101,30 +101,35 @@ def slot(
 
 def data_source(
     problems: Problems, catalog: Catalog, data: DataModel, base_dir: Path
-) -> tuple[Option | None, str | None]:
-    """The data source option (relative paths made relative to the file) and the task it gives."""
+) -> tuple[Option | None, str | None, tuple[str, ...]]:
+    """The data source option (relative paths made relative to the file), the task it gives and
+    its text columns (free text, which needs a text preprocessor)."""
     raw = {data.source: {}} if isinstance(data.source, str) else data.source
     if len(raw) != 1:
         problems.add(("data", "source"), f"expected exactly one data source, got {list(raw)}")
-        return None, data.task
+        return None, data.task, ()
     ((name, params),) = raw.items()
     path: YamlPath = ("data", "source", name)
     source = option(problems, catalog, "data_source", path, name, params)
     if source is None:
-        return None, data.task
+        return None, data.task, ()
     for key, value in source.params.items():
         if is_searched(value):
             problems.add((*path, key), "data source parameters cannot be searched")
-    relative = source.params.get("path")
-    if isinstance(relative, str) and relative and not Path(relative).is_absolute():
-        source = Option(name, {**source.params, "path": str(base_dir / relative)}, source.plugin)
-    task = data.task
-    if task is None and not problems:
-        try:
-            task = catalog["data_source"].get(name).task(**source.params)
-        except AutoMLError as exc:  # the source's own message: missing file, target column...
-            problems.add(path, str(exc))
-    return source, task
+    for key, relative in source.params.items():  # `path`, `validation_path`, ...
+        is_path = key == "path" or key.endswith("_path")
+        if is_path and isinstance(relative, str) and relative and not Path(relative).is_absolute():
+            params = {**source.params, key: str(base_dir / relative)}
+            source = Option(name, params, source.plugin)
+    task, text = data.task, ()
+    if not problems:
+        component = catalog["data_source"].get(name)
+        try:  # the source's own message: missing file, target column, undeclared free text...
+            task = task or component.task(**source.params)
+            text = tuple(component.text_columns(**source.params))
+        except AutoMLError as exc:
+            problems.add(path, str(exc), data=isinstance(exc, DataError))
+    return source, task, text
 
 
 def slots(
@@ -237,30 +242,41 @@ def constraints(
     return tuple(out)
 
 
-def check_task_fit(
+def check_objectives(
     problems: Problems,
     catalog: Catalog,
-    task: str,
+    raw_study: Any,
     metric_names: tuple[str, ...],
-    found: list[Slot],
+    samplers: tuple[SamplerSpec, SamplerSpec],
 ) -> None:
-    """The metrics and every component option must fit the task."""
-    for name in metric_names:
-        tasks = catalog["metric"].get(name).tasks if name in catalog["metric"] else (task,)
-        if task not in tasks:
-            problems.add(
-                ("study", "metric"),
-                f"metric {name!r} does not fit a {task} task; it fits {', '.join(tasks)}",
-            )
-    for s in found:
-        for o in s.options:
-            tasks = catalog[s.kind].get(o.name).tasks
-            if task not in tasks:
-                problems.add(
-                    (s.field, o.name),
-                    f"{KIND_TITLES[s.kind]} {o.name!r} does not fit a {task} task; "
-                    f"it fits {', '.join(tasks)}",
-                )
+    """A metric of the predictions to train against; with several metrics, a sampler that can
+    run them and no pruner (Optuna cannot prune a multi-objective study)."""
+    registry = catalog["metric"]
+    known = [registry.get(n) for n in metric_names if n in registry]
+    if known and all(m.measures == "model" for m in known):
+        problems.add(
+            ("study", "metric"),
+            "expected at least one metric of the predictions (e.g. accuracy) to train against; "
+            f"{', '.join(m.name for m in known)} measure the model, which does not change while "
+            f"it trains. Received: {list(metric_names)}",
+        )
+    if len(metric_names) < 2:
+        return
+    sampler, pruner = samplers
+    if sampler.name in SINGLE_OBJECTIVE_ONLY:
+        able = ", ".join(n for n in SAMPLERS if n not in SINGLE_OBJECTIVE_ONLY)
+        problems.add(
+            ("study", "sampler"),
+            f"sampler {sampler.name!r} cannot run a study of several metrics; expected one of: "
+            f"{able}",
+        )
+    given = isinstance(raw_study, dict) and raw_study.get("pruner") is not None
+    if given and pruner.name != "none":
+        problems.add(
+            ("study", "pruner"),
+            "a study of several metrics is never pruned (Optuna's Trial.report refuses "
+            f"multi-objective studies): expected no pruner or none, got {pruner.name!r}",
+        )
 
 
 def sampler_or_pruner(problems: Problems, what: str, raw: Any) -> SamplerSpec:

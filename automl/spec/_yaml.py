@@ -61,16 +61,24 @@ def _syntax_error(exc: yaml.YAMLError, source: str) -> SpecError:
 
 def _check_depth(text: str, source: str) -> None:
     """Refuse nesting deeper than MAX_DEPTH from the event stream (no recursion, no tree)."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                line = event.start_mark.line + 1
-                message = f"expected nesting at most {MAX_DEPTH} levels deep, got deeper"
-                raise SpecError([Problem("", message, line)], source)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+    depth, line = 0, 1
+    # libyaml's parser where installed: Python's scanner is quadratic in the nesting depth
+    events = yaml.parse(text, Loader=getattr(yaml, "CSafeLoader", _Loader))
+    try:
+        for event in events:
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth, line = depth + 1, event.start_mark.line + 1
+                if depth > MAX_DEPTH:
+                    break
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.scanner.ScannerError as exc:  # libyaml's own limit (1000) came first
+        if "maximum nesting depth" not in str(exc.problem):
+            raise
+        depth = MAX_DEPTH + 1
+    if depth > MAX_DEPTH:
+        message = f"expected nesting at most {MAX_DEPTH} levels deep, got deeper"
+        raise SpecError([Problem("", message, line)], source)
 
 
 def _expanded_size(root: yaml.Node) -> int:

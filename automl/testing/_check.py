@@ -66,8 +66,10 @@ def check_component(
     Args:
         component: an instance of a `Base*` component class.
         input_shape: the input shape (no batch axis) to build a model family for. Defaults to
-            `None`: the first of (6,), (8, 8, 1), (8, 4) that `check_input` accepts.
-        x: sample inputs for a preprocessor (at least 8 rows). Defaults to `None`: random floats.
+            `None`: the first of (6,), (8, 8, 1), (8, 4) that `check_input` accepts. A family
+            that `takes_tokens` gets token ids below 20 (0 = padding) of that shape.
+        x: sample inputs for a preprocessor (at least 8 rows). Defaults to `None`: random
+            floats, or short random sentences (rows, 1) for a preprocessor that `accepts_text`.
         data_params: parameters to `load` a data source with. Defaults to `None`: only its
             declaration and `task()` are checked (loading may need files or a network).
     """

@@ -14,6 +14,10 @@ from automl.errors import ContractError
 INPUT_SHAPES: tuple[tuple[int, ...], ...] = ((6,), (8, 8, 1), (8, 4))
 N_SAMPLES = 12
 N_CLASSES = 3
+#: the vocabulary size of the token ids a family that `takes_tokens` is checked with
+N_TOKENS = 20
+#: the words of the sentences a text preprocessor is checked with
+TEXT_WORDS = ("the", "a", "film", "soup", "was", "not", "good", "bad", "great", "never", "at")
 
 
 def fail(component: Component, message: str) -> ContractError:
@@ -35,7 +39,21 @@ def call(model: Any, x: np.ndarray) -> np.ndarray:
     """The model's output in inference mode (eager: cheaper than `predict` for tiny inputs)."""
     import keras
 
-    return np.asarray(keras.ops.convert_to_numpy(model(x, training=False)))
+    return np.asarray(keras.ops.convert_to_numpy(model(as_inputs(x), training=False)))
+
+
+def as_inputs(x: np.ndarray) -> Any:
+    """`x` as a trial feeds it: text (strings) as a string tensor, other arrays unchanged."""
+    from automl.inputs import as_float_inputs
+
+    return as_float_inputs(x) if np.asarray(x).dtype.kind in "OUS" else x
+
+
+def text_sample(gen: np.random.Generator, rows: int = N_SAMPLES) -> np.ndarray:
+    """Short random sentences as a (rows, 1) string matrix: the input of a text preprocessor."""
+    words = np.asarray(TEXT_WORDS)
+    lengths = gen.integers(2, 8, size=rows)
+    return np.asarray([[" ".join(gen.choice(words, size=n))] for n in lengths], dtype=object)
 
 
 def to_numpy(value: Any) -> np.ndarray:

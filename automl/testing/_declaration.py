@@ -9,7 +9,7 @@ from automl.testing._common import fail
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 PARAM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PARAM_TYPES = ("int", "float", "categorical", "bool", "str")
+PARAM_TYPES = ("int", "float", "categorical", "bool", "str", "list")
 
 
 def check_declaration(component: Component) -> None:

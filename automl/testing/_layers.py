@@ -11,16 +11,21 @@ from automl.testing._common import (
     INPUT_SHAPES,
     N_CLASSES,
     N_SAMPLES,
+    N_TOKENS,
+    as_inputs,
     call,
     fail,
     finite,
     rng,
     roundtrip,
+    text_sample,
     to_numpy,
 )
 
 
-def _context(task: str, n_outputs: int, shape: tuple[int, ...]) -> BuildContext:
+def _context(
+    task: str, n_outputs: int, shape: tuple[int, ...], vocabulary_size: int | None = None
+) -> BuildContext:
     import keras
 
     return BuildContext(
@@ -30,7 +35,18 @@ def _context(task: str, n_outputs: int, shape: tuple[int, ...]) -> BuildContext:
         make_activation=lambda: keras.layers.Activation("relu"),
         make_kernel_regularizer=lambda: None,
         make_regularizer_layers=list,
+        vocabulary_size=vocabulary_size,
     )
+
+
+def _family_inputs(component: Any, shape: tuple[int, ...]) -> tuple[str, np.ndarray, int | None]:
+    """The input dtype, sample and vocabulary size: token ids (padded with 0 at the end of every
+    other row) for a family that `takes_tokens`, random floats otherwise."""
+    if not getattr(component, "takes_tokens", False):
+        return "float32", rng().normal(size=(N_SAMPLES, *shape)).astype("float32"), None
+    x = rng().integers(1, N_TOKENS, size=(N_SAMPLES, *shape))
+    x[::2, shape[0] // 2 :] = 0
+    return "int64", x, N_TOKENS
 
 
 def _accepted_shape(component: Any, input_shape: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -56,14 +72,14 @@ def check_model_family(
     task = component.tasks[0]
     n_out = N_CLASSES if task == "multiclass" else 1
     keras.utils.clear_session()
-    inputs = keras.Input(shape=shape)
-    features = component.build(inputs, _context(task, n_out, shape), **params)
+    dtype, x, vocabulary_size = _family_inputs(component, shape)
+    inputs = keras.Input(shape=shape, dtype=dtype)
+    features = component.build(inputs, _context(task, n_out, shape, vocabulary_size), **params)
     if not hasattr(features, "shape") or len(features.shape) < 2:
         raise fail(
             component, f"expected build to return a batched Keras tensor. Received: {features!r}"
         )
     model = keras.Model(inputs, keras.layers.Dense(n_out)(features))
-    x = rng().normal(size=(N_SAMPLES, *shape)).astype("float32")
     y_pred = call(model, x)
     if y_pred.shape[0] != N_SAMPLES or not finite(y_pred):
         raise fail(
@@ -81,6 +97,8 @@ def _sample_x(component: Any, x: np.ndarray | None) -> np.ndarray:
     """`x`, else the first sample (tabular, then images) the preprocessor builds on."""
     if x is not None:
         return np.asarray(x)
+    if getattr(component, "accepts_text", False):
+        return text_sample(rng())
     samples = [
         rng().normal(loc=3.0, scale=2.0, size=(N_SAMPLES, *shape)).astype("float32")
         for shape in ((5,), (8, 8, 1))
@@ -100,14 +118,14 @@ def check_preprocessor(component: Any, params: dict[str, Any], x: np.ndarray | N
 
     x_train = _sample_x(component, x)
     keras.utils.clear_session()
-    layer = component.build(x_train, **params)
+    layer = component.build(as_inputs(x_train), **params)
     if layer is None:
         return  # a no-op with these parameters
     if not isinstance(layer, keras.layers.Layer):
         raise fail(
             component, f"expected build to return a keras Layer or None. Received: {layer!r}"
         )
-    out = to_numpy(layer(x_train))
+    out = to_numpy(layer(as_inputs(x_train)))
     if out.shape[0] != len(x_train):
         raise fail(component, f"expected {len(x_train)} rows out. Received: shape {out.shape}")
     if out.dtype.kind in "fc" and not finite(out):

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from automl.components import maximizes
 from automl.testing._common import N_CLASSES, fail, rng, task_data, to_numpy
 
 
@@ -71,7 +72,11 @@ def _check_loss_reloads(
 
 
 def check_metric(component: Any, params: dict[str, Any]) -> None:
-    """For every task: a finite float, and perfect predictions score at least as well."""
+    """For every task: a finite float, and perfect predictions score at least as well. A metric
+    that measures the model: a finite float for two small models."""
+    if getattr(component, "measures", "predictions") == "model":
+        _check_measure(component)
+        return
     gen = rng()
     for task in component.tasks:
         y, perfect, random = task_data(task, gen)
@@ -86,10 +91,26 @@ def check_metric(component: Any, params: dict[str, Any]) -> None:
                     component,
                     f"expected a finite float score for task {task!r}. Received: {value!r}",
                 )
-        better = good >= bad if component.direction == "maximize" else good <= bad
+        better = good >= bad if maximizes(component.direction) else good <= bad
         if not better:
             raise fail(
                 component,
                 f"expected perfect predictions to score at least as well as random ones "
                 f"({task}, {component.direction}). Received: perfect={good:.4g}, random={bad:.4g}",
+            )
+
+
+def _check_measure(component: Any) -> None:
+    """`measure(model, rows)` gives a finite float for a tiny Dense model and a wider one."""
+    import keras
+
+    x = rng().normal(size=(8, 4)).astype("float32")
+    for units in (2, 64):
+        inputs = keras.Input(shape=(4,), name="inputs")
+        model = keras.Model(inputs, keras.layers.Dense(units)(inputs))
+        value = component.measure(model, x)
+        if not isinstance(value, float | int | np.floating) or not math.isfinite(float(value)):
+            raise fail(
+                component,
+                f"expected a finite float measure of a Dense({units}) model. Received: {value!r}",
             )

@@ -8,17 +8,16 @@ study's best trial in every format, written once.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from study_util import tune_space
 
 from automl.data import load_splits
 from automl.export import export_model
 from automl.spec import open_space
-from automl.study import tune
 
 SPACE = """
 study:
@@ -70,11 +69,7 @@ optimizer:
 
 def _tune(root: Path, text: str) -> Path:
     """Tune the space `text` under `root` (its runs/ beside it); every trial must complete."""
-    space = root / "space.yaml"
-    space.write_text(textwrap.dedent(text).lstrip())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
-        result = tune(str(space), progress=False)
+    space, result = tune_space(root, text)
     assert all(r["state"] == "complete" for r in result.leaderboard)
     return space
 

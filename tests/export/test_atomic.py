@@ -55,3 +55,19 @@ def test_success_replaces_an_old_directory_or_file(tmp_path: Path) -> None:
         (directory / "third.txt").write_text("3")
     assert [p.name for p in out.iterdir()] == ["third.txt"]
     assert [p.name for p in out.parent.iterdir()] == ["out"]  # nothing set aside is left
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_the_artifact_gets_the_mode_of_a_new_directory(tmp_path: Path, umask: int) -> None:
+    import os
+    import stat
+
+    old = os.umask(umask)
+    try:
+        with atomic_directory(tmp_path / "best") as directory:
+            (directory / "model.json").write_text("{}")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "best").stat().st_mode)
+    assert mode == 0o777 & ~umask  # 0755 under the usual umask, not mkdtemp's 0700
+    assert stat.S_IMODE((tmp_path / "best" / "model.json").stat().st_mode) == 0o666 & ~umask

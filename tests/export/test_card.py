@@ -148,13 +148,14 @@ def _regression_card() -> dict[str, Any]:
         "gap": None,
         "threshold": None,
         "export": {"kind": "single", "members": [{"trial": 7, "fold": None, "weight": 1.0}],
-                   "parameters": 1234, "selection": None,
-                   "latency_ms": {"one_row": 0.5, "per_row": 0.01, "batch": 20}},
+                   "parameters": 1234, "selection": None},
         "retrained": {"train_rows": 80, "epochs": 9, "seconds": 2.25},
         "class_labels": None,
         "params": {},
         "evaluation": {"split": "out-of-fold", "rows": 80, "mae": 1.0, "rmse": 2.0, "r2": None},
-        "formats": {"keras": {"path": "model.keras", "bytes": 4096, "max_abs_diff": 0.0}},
+        "formats": {"keras": {"path": "model.keras", "bytes": 4096, "max_abs_diff": 0.0,
+                              "latency": {"batch_rows": 20, "ms_per_row_in_batch": 0.01,
+                                          "ms_single_row": 0.5, "repeats": 5}}},
         "keras_backend": "tensorflow",
     }  # fmt: skip
 
@@ -172,11 +173,16 @@ def test_model_card_markdown_of_a_retrained_regression() -> None:
         "refit on all 80 rows",
         "- Test: no test split (`data.test: 0`)",
         "- Model: one model retrained on all 80 development rows for 9 epochs; 1,234 parameters; "
-        "0.50 ms for one row, 0.010 ms per row in batches of 20",
+        "Keras 0.50 ms for one row, 0.010 ms per row in batches of 20",
         "",
         "## Parameters",
     ]
     assert "- (none searched)\n\n## Evaluation on the out-of-fold split\n" in text
     assert "MAE 1.0000, RMSE 2.0000, R2 -\n" in text
-    assert "| `model.keras` | 4096 | 0.00e+00 |" in text
+    assert "| `model.keras` | 4.0 KB | 0.00e+00 | 0.0100 | 0.500 |" in text
+    card = _regression_card()
+    del card["formats"]["keras"]["bytes"], card["formats"]["keras"]["latency"]
+    text = model_card_markdown(card)
+    assert "| `model.keras` | - | 0.00e+00 | - | - |" in text  # a card without sizes and latency
+    assert "; 1,234 parameters\n" in text
     assert text.endswith("Keras backend tensorflow; versions in `model.json`.\n")

@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from study_util import tune_space
 
 import automl
 from automl.errors import ExportError
 from automl.export import export_model, parse_formats
-from automl.export._formats import WRITERS, tolerance, write_format
-from automl.study import tune
+from automl.export._formats import RUNTIMES, SAVERS, plan_formats, tolerance, write_format
 
 REPO = Path(__file__).resolve().parents[2]
 CHURN = REPO / "search_spaces" / "data" / "churn.csv"
@@ -28,9 +27,15 @@ def test_every_format_is_written_and_checked(exported_all: Path) -> None:
     card = json.loads((exported_all / "model.json").read_text())
     assert set(card["formats"]) == {"keras", "saved_model", "onnx", "tflite"}
     for fmt, info in card["formats"].items():
-        assert (exported_all / info["path"]).exists(), fmt
+        path = exported_all / info["path"]
+        files = [f for f in path.rglob("*") if f.is_file()] if path.is_dir() else [path]
+        assert info["bytes"] == sum(f.stat().st_size for f in files) > 0, fmt
         assert 0.0 <= info["max_abs_diff"] <= info["tolerance"] <= 1e-3, (fmt, info)
         assert info["checked_rows"] == card["data"]["test_rows"] == 360
+        latency = info["latency"]
+        assert (latency["batch_rows"], latency["repeats"]) == (256, 5)
+        assert latency["ms_per_row_in_batch"] > 0 and 0 < latency["ms_single_row"] < 10_000
+    assert card["skipped_formats"] == {}
     assert not list(exported_all.parent.glob(".all.*")), "temporary directory left behind"
 
 
@@ -82,8 +87,8 @@ def test_tflite_predicts_like_keras(
 def test_a_format_that_disagrees_is_an_error(
     space: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = WRITERS["onnx"]
-    monkeypatch.setitem(WRITERS, "onnx", lambda m, p, x: real(m, p, x) + 0.01)
+    real = RUNTIMES["onnx"]
+    monkeypatch.setitem(RUNTIMES, "onnx", lambda path: lambda x: real(path)(x) + 0.01)
     with pytest.raises(ExportError, match=r"the onnx file does not reproduce the Keras model: max"):
         export_model(str(space), tmp_path / "bad", formats="onnx")
     assert not (tmp_path / "bad").exists()
@@ -94,7 +99,9 @@ def test_format_names() -> None:
     assert parse_formats(None) == ("keras",)
     assert parse_formats("onnx, litert") == ("keras", "onnx", "tflite")
     assert parse_formats("all") == ("keras", "saved_model", "onnx", "tflite")
-    with pytest.raises(ExportError, match=r"Did you mean 'onnx'\? Received: format='onxx'"):
+    with pytest.raises(
+        ExportError, match=r"did you mean 'onnx'\? Expected one of .* Received: format='onxx'"
+    ):
         parse_formats("keras,onxx")
 
 
@@ -109,15 +116,16 @@ def test_a_writer_that_raises_or_predicts_another_shape_is_an_error(
 ) -> None:
     x, reference = np.zeros((3, 4), dtype="float32"), np.zeros((3, 2))
 
-    def broken(model: object, path: Path, rows: np.ndarray) -> np.ndarray:
+    def broken(model: object, path: Path, rows: np.ndarray) -> None:
         raise RuntimeError("converter crashed")
 
-    monkeypatch.setitem(WRITERS, "tflite", broken)
+    monkeypatch.setitem(SAVERS, "tflite", broken)
     with pytest.raises(
         ExportError, match=r"^the tflite export failed: RuntimeError: converter crashed$"
     ):
         write_format("tflite", None, tmp_path, x, reference)
-    monkeypatch.setitem(WRITERS, "tflite", lambda m, p, rows: np.zeros((3, 3)))
+    monkeypatch.setitem(SAVERS, "tflite", lambda m, path, rows: path.write_bytes(b"1234"))
+    monkeypatch.setitem(RUNTIMES, "tflite", lambda path: lambda rows: np.zeros((3, 3)))
     with pytest.raises(
         ExportError,
         match=r"the tflite file predicts the wrong shape: expected \(3, 2\)\. "
@@ -125,9 +133,25 @@ def test_a_writer_that_raises_or_predicts_another_shape_is_an_error(
     ):
         write_format("tflite", None, tmp_path, x, reference)
     # the same values in another layout (a flat output) are reshaped, then compared
-    monkeypatch.setitem(WRITERS, "tflite", lambda m, p, rows: np.zeros(6))
+    monkeypatch.setitem(RUNTIMES, "tflite", lambda path: lambda rows: np.zeros(2 * len(rows)))
     info = write_format("tflite", None, tmp_path, x, reference)
     assert (info["path"], info["max_abs_diff"], info["checked_rows"]) == ("model.tflite", 0.0, 3)
+    assert (info["bytes"], info["latency"]["batch_rows"]) == (4, 3)
+
+
+def test_all_skips_what_this_model_cannot_be_exported_to() -> None:
+    numbers, text = np.zeros((2, 3), dtype="float32"), np.array([["a", "1"], ["b", ""]])
+    assert plan_formats("all", numbers) == (("keras", "saved_model", "onnx", "tflite"), {})
+    chosen, skipped = plan_formats("all", text)
+    assert chosen == ("keras", "saved_model")
+    assert skipped == {
+        "onnx": "text inputs: tf2onnx cannot convert the string ops",
+        "tflite": "text inputs: the string ops need TFLite's Flex delegate, which "
+        "tf.lite.Interpreter lacks",
+    }
+    assert plan_formats("saved_model", text) == (("keras", "saved_model"), {})
+    with pytest.raises(ExportError, match=r"^onnx cannot be exported for this model: onnx: text"):
+        plan_formats("keras,onnx", text)
 
 
 # --- a model that takes text (categorical) columns ---------------------------------------------
@@ -155,12 +179,7 @@ def churn_space(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tuned one-trial study on churn.csv (its runs/ lives beside the space file)."""
     root = tmp_path_factory.mktemp("churn")
     shutil.copy(CHURN, root / "churn.csv")
-    space = root / "space.yaml"
-    space.write_text(textwrap.dedent(CHURN_SPACE).lstrip())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AUTOML_RUNS_DIR", str(root / "runs"))
-        tune(str(space), progress=False)
-    return space
+    return tune_space(root, CHURN_SPACE)[0]
 
 
 def test_text_model_exports_keras_and_saved_model_only(
@@ -178,5 +197,16 @@ def test_text_model_exports_keras_and_saved_model_only(
     cells = np.asarray([[r[i] if r[i] != "NA" else "" for i in keep] for r in rows])
     got = served.serve(tf.constant(cells)).numpy()
     np.testing.assert_allclose(got, automl.load(out).predict_proba(cells)[:, 1:], atol=1e-6)
-    with pytest.raises(ExportError, match=r"onnx and tflite need numeric inputs.*text"):
-        export_model(str(churn_space), root / "bad", formats="all")
+    with pytest.raises(ExportError, match=r"onnx and tflite cannot be exported for this model"):
+        export_model(str(churn_space), root / "bad", formats="onnx,tflite")
+    every = export_model(str(churn_space), root / "every", formats="all")
+    card = json.loads((every / "model.json").read_text())
+    assert list(card["formats"]) == ["keras", "saved_model"]
+    assert list(card["skipped_formats"]) == ["onnx", "tflite"]
+    assert sorted(p.name for p in every.iterdir()) == [
+        "MODEL_CARD.md",
+        "model.json",
+        "model.keras",
+        "saved_model",
+    ]
+    assert "- `onnx` skipped: text inputs: tf2onnx cannot" in (every / "MODEL_CARD.md").read_text()

@@ -207,3 +207,45 @@ def test_ensemble_errors(cv_space: Path, tmp_path: Path) -> None:
     finally:
         oof.write_bytes(saved)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_point_must_be_chosen_and_never_an_infeasible_one() -> None:
+    spec = load_spec(
+        {
+            "study": {
+                "name": "two",
+                "metric": ["accuracy", "params"],
+                "constraints": {"params": {"max": 100}},
+            },
+            "data": {"source": {"sklearn": {"name": "iris"}}},
+            "model": {"mlp": {}},
+        }
+    )
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    dist = {"x": FloatDistribution(0.0, 1.0)}
+    for i, (accuracy, params) in enumerate([(0.9, 80.0), (0.8, 40.0), (0.7, 90.0), (0.99, 150.0)]):
+        attrs = {"constraints:params": params - 100}
+        user = {"infeasible": "violates study.constraints: params 150 > max 100"} if i == 3 else {}
+        study.add_trial(
+            create_trial(
+                params={"x": i / 10},
+                distributions=dist,
+                values=[accuracy, params],
+                system_attrs=attrs,
+                user_attrs=user,
+            )
+        )
+    with pytest.raises(StudyError) as info:
+        choose_trial(study, spec, None)
+    assert str(info.value) == (
+        "study 'two' has 2 objectives (accuracy (maximize), params (minimize)), so no single best "
+        "trial: choose a point of its Pareto front with --trial N:\n"
+        "  trial 0: accuracy 0.9000, params 80.0000\n"
+        "  trial 1: accuracy 0.8000, params 40.0000"
+    )  # trial 3 dominates both but breaks the constraint; trial 2 is dominated
+    assert choose_trial(study, spec, 2).number == 2  # any feasible trial may be chosen
+    with pytest.raises(
+        StudyError,
+        match=r"^trial 3 violates study\.constraints: params 150 > max 100: it is never chosen$",
+    ):
+        choose_trial(study, spec, 3)

@@ -57,3 +57,26 @@ def test_isolation_and_recycle_are_validated(write_space) -> None:  # type: igno
     message = str(info.value)
     assert "study.isolation" in message and "'none' or 'process'" in message
     assert "study.recycle_after" in message and "expected a value > 0" in message
+
+
+def test_a_spawned_trial_filters_tensorflow_s_start_up_lines_as_its_parent() -> None:
+    import subprocess
+    import sys
+
+    from automl.console import FILTER_ENV
+
+    code = "import automl.parallel.isolation\nimport tensorflow\n"
+    env = {**os.environ, FILTER_ENV: "1"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_a_child_returns_one_value_per_objective() -> None:
+    import optuna
+
+    from automl.parallel.isolation import _outcome
+
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    trial = study.ask()
+    assert _outcome(trial, ("complete", (0.5, 120)), 0) == (0.5, 120.0)
+    assert _outcome(trial, ("complete", 0.25), 0) == 0.25

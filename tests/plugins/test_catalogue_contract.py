@@ -17,6 +17,7 @@ import pytest
 
 from automl.components import KINDS, TASKS, Param
 from automl.data import Splits
+from automl.errors import AutoMLError, SpecError
 from automl.plugins import load_catalog
 from automl.space import TrialConfig
 from automl.spec import SLOT_KINDS, load_spec
@@ -35,7 +36,7 @@ def every(kind: str) -> list[Any]:
 # ------------------------------------------------------------------------- declared parameters
 def check_param(p: Param) -> list[str]:
     problems = []
-    if p.type not in ("int", "float", "categorical", "bool", "str"):
+    if p.type not in ("int", "float", "categorical", "bool", "str", "list"):
         problems.append(f"{p.name}: unknown type {p.type!r}")
     if not p.help:
         problems.append(f"{p.name}: no help")
@@ -80,7 +81,7 @@ def test_declared_params_are_valid(kind: str) -> None:
 
 def test_the_catalogue_is_complete() -> None:
     expected = {
-        "data_source": {"sklearn", "csv", "npz", "image_folder", "keras"},
+        "data_source": {"sklearn", "csv", "npz", "image_folder", "keras", "text_folder"},
         "preprocessor": {
             "impute",
             "standardize",
@@ -89,8 +90,20 @@ def test_the_catalogue_is_complete() -> None:
             "pca",
             "rescale",
             "augment",
+            "text_vectorization",
         },
-        "model_family": {"mlp", "cnn", "cnn1d", "simple_rnn", "lstm", "gru"},
+        "model_family": {
+            "mlp",
+            "cnn",
+            "cnn1d",
+            "simple_rnn",
+            "lstm",
+            "gru",
+            "embedding_bag",
+            "embedding_cnn",
+            "embedding_rnn",
+            "transformer",
+        },
         "activation": {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "swish"},
         "loss": {"mse", "mae", "huber", "crossentropy", "focal"},
         "regularizer": {"none", "l1", "l2", "l1_l2", "dropout", "batch_norm", "gaussian_noise"},
@@ -119,11 +132,30 @@ def test_the_catalogue_is_complete() -> None:
 
 
 def test_every_default_space_validates(write_space: Any) -> None:
-    """Naming every component with {} (its default ranges) gives a valid spec."""
+    """Naming every component with {} (its default ranges) gives a valid spec (the model
+    families: every one that takes tabular rows; the others, token families included, are
+    refused, each named)."""
+    families = CATALOG["model_family"]
+    # the families that take token ids need text: tests/test_text.py validates them
+    tabular = [
+        n
+        for n in families.names()
+        if families.get(n).input_ranks in (None, (1,)) and not families.get(n).takes_tokens
+    ]
+    other = sorted(set(families.names()) - set(tabular))
+    with pytest.raises(SpecError) as refused:
+        load_spec(
+            {
+                "data": {"source": {"sklearn": {"name": "iris"}}},
+                "model": {name: {} for name in other},
+            },
+            catalog=CATALOG,
+        )
+    assert sorted(p.path for p in refused.value.problems) == [f"model.{n}" for n in other]
     data = {
         "data": {"source": {"sklearn": {"name": "breast_cancer"}}},
         "preprocessors": [{name: {}} for name in ("impute", "standardize", "pca")],
-        "model": {name: {} for name in CATALOG["model_family"].names()},
+        "model": {name: {} for name in tabular},
         "activation": {name: {} for name in CATALOG["activation"].names()},
         "loss": {"crossentropy": {}, "focal": {}},
         "regularizers": [{name: {} for name in CATALOG["regularizer"].names()}],
@@ -150,6 +182,21 @@ def tiny_splits(shape: tuple[int, ...], task: str, nan: bool = False) -> Splits:
         x[::7, 0] = np.nan
     n = 32
     return Splits(x[:n], y[:n], x[n:], y[n:], x[:0], y[:0], task, names)
+
+
+WORDS = {1: "good great superb fine", 0: "bad awful dull poor"}
+
+
+def tiny_text_splits() -> Splits:
+    """48 short sentences (a (rows, 1) string matrix) whose words give the class."""
+    rng = np.random.default_rng(0)
+    y = (np.arange(48) % 2).astype("int64")
+    words = {label: text.split() for label, text in WORDS.items()}
+    x = np.asarray(
+        [[f"the film was {' '.join(rng.choice(words[int(label)], size=3))}"] for label in y],
+        dtype=object,
+    )
+    return Splits(x[:32], y[:32], x[32:], y[32:], x[:0], y[:0], "binary", ["0", "1"])
 
 
 def tiny_spec(task: str) -> Any:
@@ -220,7 +267,13 @@ SMALL_MODEL = {
     "simple_rnn": {"units": 4, "layers": 2, "bidirectional": False, "dropout": 0.1},
     "lstm": {"units": 4, "layers": 1, "bidirectional": False, "dropout": 0.0},
     "gru": {"units": 4, "layers": 1, "bidirectional": True, "dropout": 0.0},
+    "embedding_bag": {"embedding_dim": 8, "units": 8},
+    "embedding_cnn": {"embedding_dim": 8, "filters": 8, "blocks": 2},
+    "embedding_rnn": {"embedding_dim": 8, "units": 4, "cell": "gru", "bidirectional": False},
+    "transformer": {"embedding_dim": 8, "ff_units": 8, "blocks": 1},
 }
+#: a text preprocessor that outputs token ids, in front of the families that take them
+TOKENS = ("text_vectorization", {"max_tokens": 50, "sequence_length": 8, "ngrams": 2})
 SHAPE_FOR = {"cnn": (6, 6, 1), "cnn1d": (8, 2), "simple_rnn": (8, 2), "lstm": (8, 2), "gru": (8, 2)}
 
 
@@ -229,6 +282,9 @@ def test_model_family(family: Any, tmp_path: Path) -> None:
     params = {**family.defaults(), **SMALL_MODEL.get(family.name, {})}
     splits = tiny_splits(SHAPE_FOR.get(family.name, (5,)), "multiclass")
     slots: dict[str, Any] = {"model": (family.name, params)}
+    if family.takes_tokens:  # raw text in, token ids through text_vectorization
+        splits = tiny_text_splits()
+        slots["preprocessors.0"] = (TOKENS[0], full("preprocessors", *TOKENS))
     if family.name == "cnn":  # the image-only preprocessors run here
         for i, name in enumerate(sorted(IMAGE_ONLY)):
             slots[f"preprocessors.{i}"] = (name, defaults("preprocessor", name))
@@ -237,10 +293,17 @@ def test_model_family(family: Any, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("family", every("model_family"))
 def test_model_family_checks_its_input_shape(family: Any) -> None:
-    assert family.check_input(SHAPE_FOR.get(family.name, (5,))) is None
+    shape = SHAPE_FOR.get(family.name, (5,))
+    assert family.check_input(shape) is None
+    # the ranks it declares (what `automl validate` checks) are the ranks it takes
+    assert family.input_ranks is None or len(shape) in family.input_ranks
     if family.name in SHAPE_FOR:  # image and sequence families reject tabular inputs
+        assert family.input_ranks is not None
+        assert 1 not in family.input_ranks
         problem = family.check_input((5,))
-        assert problem and family.name in problem and "(5,)" in problem
+        assert problem is not None
+        assert family.name in problem
+        assert "got inputs of shape (5,) (tabular rows)" in problem
 
 
 def test_cnn_on_tabular_data_fails_the_trial_clearly(tmp_path: Path) -> None:
@@ -252,6 +315,7 @@ def test_cnn_on_tabular_data_fails_the_trial_clearly(tmp_path: Path) -> None:
 
 
 IMAGE_ONLY = {"augment"}  # preprocessors that need images; they run in the cnn test
+TEXT_ONLY = {"text_vectorization"}  # it runs in the tests of the families that take tokens
 SCHEDULES = ("constant", "exponential", "cosine", "plateau")
 
 
@@ -262,7 +326,7 @@ def round_robin() -> list[Any]:
     acts = list(CATALOG["activation"])
     regs = list(CATALOG["regularizer"])
     opts = list(CATALOG["optimizer"])
-    pres = [p for p in CATALOG["preprocessor"] if p.name not in IMAGE_ONLY]
+    pres = [p for p in CATALOG["preprocessor"] if p.name not in IMAGE_ONLY | TEXT_ONLY]
     losses = [(loss, task) for loss in CATALOG["loss"] for task in loss.tasks]
     n = max(len(acts), len(regs), len(opts), len(pres), len(losses), len(SCHEDULES))
     rows = []
@@ -314,7 +378,9 @@ def test_every_component_is_in_a_round_robin_row() -> None:
         )
     }
     for kind, names in used.items():
-        expected = set(CATALOG[kind].names()) - (IMAGE_ONLY if kind == "preprocessor" else set())
+        expected = set(CATALOG[kind].names()) - (
+            IMAGE_ONLY | TEXT_ONLY if kind == "preprocessor" else set()
+        )
         assert names == expected, kind
     assert {row[3] for row in rows} == set(SCHEDULES)
 
@@ -351,7 +417,7 @@ def test_regularizers_combine(tmp_path: Path) -> None:
 def test_data_source_declares_task_or_none(source: Any) -> None:
     """task() is cheap and never raises for its defaults when no file is involved."""
     if any(p.name == "path" for p in source.params):
-        with pytest.raises(Exception, match="path"):
+        with pytest.raises(AutoMLError, match=r"needs `path`"):
             source.task(**source.defaults())
     else:
         assert source.task(**source.defaults()) in TASKS

@@ -149,6 +149,7 @@ def test_parse_duration(value: object, seconds: float) -> None:
     assert parse_duration(value) == seconds
 
 
+@pytest.mark.slow
 def test_cli_validate_exit_2_without_traceback(write_space) -> None:
     path = write_space(VALID.replace("mlp:", "mpl:"))
     proc = subprocess.run(

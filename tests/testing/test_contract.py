@@ -54,6 +54,31 @@ def test_contract_rejects_unregistered_keras_class() -> None:
         check_component(Unsaveable())
 
 
+def test_contract_feeds_token_ids_to_families_that_take_tokens() -> None:
+    """Token ids up to the vocabulary size the context gives (and 0 as padding), as ints."""
+    import keras
+
+    from automl import BaseModelFamily
+    from automl.testing import ContractError, check_component
+
+    class Tokens(BaseModelFamily):
+        name = "tokens"
+        help = "Averages token vectors."
+        takes_tokens = True
+        size: int | None = None
+
+        def build(self, inputs, ctx, **params):  # type: ignore[no-untyped-def]
+            vocabulary = self.size or ctx.vocabulary_size
+            vectors = keras.layers.Embedding(vocabulary, 4, mask_zero=True)(inputs)
+            return keras.layers.GlobalAveragePooling1D()(vectors)
+
+    check_component(Tokens())  # sized by ctx.vocabulary_size: passes
+    too_small = Tokens()
+    too_small.size = 5  # ids up to 19 do not fit
+    with pytest.raises(ContractError, match=r"model_family 'tokens': raised \w+ with default"):
+        check_component(too_small)
+
+
 @pytest.mark.parametrize(
     ("attrs", "message"),
     [
