@@ -5,7 +5,9 @@
   was used to train K - 1 of them);
 - `--ensemble N`: greedy ensemble selection (`_ensemble.greedy_selection`) over the top N trials'
   out-of-fold predictions, each picked trial contributing its fold models;
-- `--single` (`--retrain`): the configuration trained again on every development row.
+- `--single` (`--retrain`): the configuration trained again on every development row; the
+  default of a cross-validated study whose metrics or constraints measure the model (its size,
+  its latency), which K averaged fold models would multiply.
 
 Each comes with the out-of-fold predictions that stand for it (a hold-out study: validation
 rows only), from which the card's estimate and the decision threshold are computed. The
@@ -30,6 +32,7 @@ from automl.errors import ExportError, StudyError
 from automl.export._config import configured_epochs, trial_config
 from automl.export._ensemble import combine, greedy_selection
 from automl.leaderboard import INFEASIBLE_ATTR, format_values, maximizes, pareto_front, ranked
+from automl.measures import measures_the_model
 from automl.model_files import load_keras_model
 from automl.pareto import is_feasible
 from automl.plugins import Catalog
@@ -83,10 +86,18 @@ def choose_model(
         )
     study = open_study(spec, storage, create=False)
     partition = load_partition(spec, catalog)
+    measured = measures_the_model(spec, catalog)
     if ensemble is not None:
+        if measured:
+            raise ExportError(
+                f"--ensemble would multiply what {', '.join(measured)} measured of one model: "
+                "export one trial (its configuration refit on all rows) instead"
+            )
         return ensemble_model(spec, catalog, study, partition, ensemble), partition
     chosen = choose_trial(study, spec, number)
-    if retrain:
+    # a study that measures the model (params, latency_ms, ...) chose one model of that size and
+    # speed: K fold models averaged would be K times larger and slower, so it gets one refit
+    if retrain or (measured and partition.cross_validated):
         return retrain_model(spec, catalog, chosen, partition, verbose), partition
     return tuned_model(spec, catalog, chosen, partition), partition
 
