@@ -102,3 +102,35 @@ def test_bootstrap_interval_is_seeded(catalog) -> None:  # type: ignore[no-untyp
     assert first != bootstrap_interval(metric, y, output, None, seed=2)
     assert first["low"] < 0.85 < first["high"]
     assert 0.05 < first["high"] - first["low"] < 0.15  # about 4 standard errors of 0.025
+
+
+def test_the_exported_threshold_is_the_brute_force_best_on_every_out_of_fold_row(
+    imbalanced: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    space, out = imbalanced
+    monkeypatch.setenv("AUTOML_RUNS_DIR", str(space.parent / "runs"))
+    card = json.loads((out / "model.json").read_text())
+    spec, catalog = open_space(str(space))
+    partition = load_partition(spec, catalog)
+    p = np.load(oof_path(spec, card["trial"]))[:, 1]  # every development row: 3 folds
+    # brute force with scikit-learn over the same 100 candidates, on all out-of-fold rows
+    grid = np.linspace(p.min(), p.max(), 100)
+    f1s = [f1_score(partition.y, p >= t) for t in grid]
+    assert card["threshold"]["value"] == pytest.approx(grid[int(np.argmax(f1s))])
+    assert card["threshold"]["rows"] == len(partition.x)
+    assert card["threshold"]["score"] == pytest.approx(max(f1s))
+    assert card["threshold"]["score_at_0.5"] == pytest.approx(f1_score(partition.y, p > 0.5))
+    # `automl predict` applies it too: its labels are the thresholded probabilities
+    from automl.cli import main
+
+    test = partition.test
+    np.savez(tmp_path / "rows.npz", x=test.x_test)
+    assert (
+        main(["predict", str(out), str(tmp_path / "rows.npz"), "--out", str(tmp_path / "p.npz")])
+        == 0
+    )
+    written = np.load(tmp_path / "p.npz", allow_pickle=False)
+    classes = np.asarray(card["class_labels"])
+    expected = classes[(written["probabilities"][:, 1] >= card["threshold"]["value"]).astype(int)]
+    np.testing.assert_array_equal(written["label"], expected)
+    assert (written["label"] != classes[written["probabilities"].argmax(axis=1)]).any()

@@ -249,3 +249,46 @@ def test_a_point_must_be_chosen_and_never_an_infeasible_one() -> None:
         match=r"^trial 3 violates study\.constraints: params 150 > max 100: it is never chosen$",
     ):
         choose_trial(study, spec, 3)
+
+
+def test_the_bag_estimate_is_scikit_learns_accuracy_of_the_out_of_fold_predictions(
+    cv_space: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sklearn.metrics import accuracy_score
+
+    import automl
+    from automl.cli import main
+
+    out = export_model(str(cv_space), tmp_path / "bag")
+    card = json.loads((out / "model.json").read_text())
+    spec, catalog = open_space(str(cv_space))
+    partition = load_partition(spec, catalog)
+    oof = np.load(oof_path(spec, card["trial"]))
+    assert np.isfinite(oof).all()  # 3 folds: every development row predicted once
+    per_fold = [accuracy_score(partition.y[v], oof[v].argmax(axis=1)) for _, v in partition.folds]
+    estimate = card["estimate"]
+    assert estimate["folds"] == pytest.approx(per_fold)
+    assert estimate["mean"] == pytest.approx(np.mean(per_fold))
+    assert estimate["std"] == pytest.approx(np.std(per_fold))
+    assert estimate["rows"] == len(partition.x)
+    assert card["threshold"] is None  # multiclass: argmax
+    # the leaderboard reports the same mean and spread for that trial
+    assert main(["trials", str(cv_space), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    row = next(r for r in rows if r["trial"] == card["trial"])
+    assert (row["score"], row["std"], row["folds"]) == pytest.approx(
+        (estimate["mean"], estimate["std"], 3)
+    )
+    assert main(["trials", str(cv_space)]) == 0
+    assert f"{estimate['mean']:.4f} ±{estimate['std']:.4f}" in capsys.readouterr().out
+    # the test score is scikit-learn's accuracy of the exported model, inside its interval
+    test = partition.test
+    labels = automl.load(out).predict(test.x_test)
+    truth = np.asarray(card["class_labels"])[test.y_test]
+    assert card["test_score"] == pytest.approx(accuracy_score(truth, labels))
+    assert card["test_interval"]["low"] <= card["test_score"] <= card["test_interval"]["high"]
+    assert card["gap"] == pytest.approx(estimate["mean"] - card["test_score"])
+    text = (out / "MODEL_CARD.md").read_text()
+    assert (
+        f"- Estimate: accuracy {estimate['mean']:.4f} ± {estimate['std']:.4f}, from 3-fold" in text
+    )
