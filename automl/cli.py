@@ -184,10 +184,11 @@ def _trials_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _trials(args: argparse.Namespace) -> int:
+    from automl.forecast import baseline_text
     from automl.leaderboard import format_leaderboard, leaderboard, trials_json
     from automl.storage import open_study
 
-    spec = load_args(args)
+    spec, catalog = open_args(args)
     study = open_study(spec, args.storage, create=False)
     rows = leaderboard(study, spec.study.direction)
     if args.pareto:
@@ -195,6 +196,7 @@ def _trials(args: argparse.Namespace) -> int:
     if args.top is not None:
         rows = rows[: args.top]
     print(trials_json(rows) if args.json else format_leaderboard(rows, spec.study.metrics))
+    print("" if args.json else baseline_text(spec, catalog), end="")
     return 0
 
 

@@ -30,10 +30,12 @@ from automl.params import str_param as str_param
 if TYPE_CHECKING:  # keras is imported lazily: `automl validate` should not pay for it
     import keras
 
-    from automl.data import Dataset
+    from automl.data import Dataset, Splits
 
-TASKS = ("binary", "multiclass", "regression")
+TASKS = ("binary", "multiclass", "regression", "forecast")
 CLASSIFICATION = ("binary", "multiclass")
+#: tasks whose targets are numbers: one value (regression) or the next `horizon` values (forecast)
+VALUES = ("regression", "forecast")
 
 
 class Component(ABC):  # noqa: B024 - some kinds (regularizers) have only optional methods
@@ -192,6 +194,11 @@ class BaseModelFamily(Component):
         """Return the feature tensor computed from `inputs`."""
         ...
 
+    def callbacks(self, **params: Any) -> list[keras.callbacks.Callback]:
+        """Return Keras callbacks the family needs during `fit` (e.g. unfreezing a pretrained
+        backbone for fine-tuning). Defaults to none."""
+        return []
+
 
 class BaseActivation(Component):
     """An activation function, as a Keras layer."""
@@ -249,7 +256,8 @@ class BaseMetric(Component):
     """An evaluation metric computed exactly on a split (scikit-learn on the predictions).
 
     `score` receives the true targets and the model output: class probabilities of shape
-    (n, n_classes) for classification, values of shape (n,) for regression.
+    (n, n_classes) for classification, values of shape (n,) for regression
+    and (n, horizon) for forecasts.
 
     A metric of the model itself (its size, its speed) subclasses `BaseModelMeasure` instead: it
     declares `measures = "model"` and implements `measure(model, x)`.
@@ -269,6 +277,12 @@ class BaseMetric(Component):
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         """Return the metric value."""
         ...
+
+    def fitted(self, splits: Splits) -> BaseMetric:
+        """This metric for scoring `splits`: a metric scaled by the training data (MASE scales by
+        the naive forecast's error on the training series) returns a copy that knows it.
+        Defaults to `self`."""
+        return self
 
     def measure(self, model: keras.Model, x: Any) -> float:
         """Return the metric value of a trained model (metrics with `measures = "model"`)."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from automl.components import TASKS, VALUES
 from automl.data_checks import check_features, fillers
 from automl.errors import DataError
 from automl.targets import encode_targets, infer_task, missing_targets
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from automl.plugins import Catalog
     from automl.spec import Spec
 
-TASKS = ("binary", "multiclass", "regression")
 #: with `data.folds: auto`, data sets with fewer development rows than this are cross-validated:
 #: below it a 20% hold-out has under 2,000 rows, whose noise (e.g. +-0.02 accuracy at 1,000 rows)
 #: is as large as the differences between good trials; above it one split is precise enough and
@@ -41,8 +41,9 @@ class Dataset:
     Args:
         x: features, shape (n, ...): (n, features) tabular, (n, h, w, c) images,
             (n, t, f) sequences.
-        y: targets, shape (n,): class labels of any type, or numbers for regression.
-        task: "binary", "multiclass" or "regression"; inferred from `y` when None.
+        y: targets, shape (n,): class labels of any type, or numbers for regression; shape
+            (n, horizon) for a forecast (the next `horizon` values of the series).
+        task: "binary", "multiclass", "regression" or "forecast"; inferred from `y` when None.
         name: a label for logs and the model card.
         feature_names: column names of tabular data, recorded for export.
         class_names: the labels in class-index order; derived from `y` when None.
@@ -111,7 +112,7 @@ class Partition:
 
     @property
     def task(self) -> str:
-        """binary, multiclass or regression."""
+        """binary, multiclass, regression or forecast."""
         return self.test.task
 
     @property
@@ -213,11 +214,12 @@ def partition_dataset(
 ) -> Partition:
     """Partition once per study, seeded (stratified for classification, by time when ordered)."""
     x, y, task, class_names = encoded_dataset(dataset, task)
+    stratify = stratify and task not in VALUES  # values have no classes to stratify by
     if dataset.validation_rows is not None:
         return _fixed_validation(
             dataset, x, y, task, class_names, test, seed, stratify, limit, folds
         )
-    strat = y if stratify and task != "regression" else None
+    strat = y if stratify else None
     if limit is not None and limit < len(x):
         kept, _ = _split(np.arange(len(x)), strat, limit, seed, True, dataset.ordered)
         x, y = x[kept], y[kept]
@@ -226,11 +228,10 @@ def partition_dataset(
     if test > 0:
         dev, test_idx = _split(dev, strat, test, seed, ordered=dataset.ordered, gap=dataset.gap)
     x_dev, y_dev = x[dev], y[dev]
-    stratified = stratify and task != "regression"
-    smallest = int(np.bincount(y_dev)[np.bincount(y_dev) > 0].min()) if stratified else None
+    smallest = int(np.bincount(y_dev)[np.bincount(y_dev) > 0].min()) if stratify else None
     k = fold_count(folds, len(dev), dataset.ordered, smallest)
     if k > 1:
-        fold_list = _kfold(y_dev, k, seed, stratified, dataset)
+        fold_list = _kfold(y_dev, k, seed, stratify, dataset)
     else:
         fraction = validation / (1.0 - test)
         tr, va = _split(
@@ -272,7 +273,7 @@ def _fixed_validation(
         )
     val = np.asarray(dataset.validation_rows, dtype="int64")
     rest = np.setdiff1d(np.arange(len(x)), val)
-    strat = y if stratify and task != "regression" else None
+    strat = y if stratify and task not in VALUES else None
     if limit is not None and limit < len(rest):
         rest, _ = _split(rest, None if strat is None else strat[rest], limit, seed, True)
     test_idx = np.arange(0)

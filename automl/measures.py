@@ -9,7 +9,7 @@ its parameter count or latency); the core asks each metric which it is and names
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,18 +18,22 @@ from automl.errors import AutoMLError
 from automl.plugins import Catalog
 from automl.spec import Spec
 
+if TYPE_CHECKING:
+    from automl.data import Splits
+
 #: validation rows given to a metric that measures the model (`latency_ms` cycles through them)
 MEASURE_ROWS = 200
 
 
-def epoch_metric(spec: Spec, catalog: Catalog) -> BaseMetric:
+def epoch_metric(spec: Spec, catalog: Catalog, splits: Splits) -> BaseMetric:
     """The metric computed after every epoch (early stopping, pruning, learning curves): the
-    first of `study.metric` that scores predictions. A measure of the model cannot be it: the
-    model's size and speed do not change while it trains."""
+    first of `study.metric` that scores predictions, fitted to `splits` (`BaseMetric.fitted`:
+    MASE scales by the training series). A measure of the model cannot be it: the model's size
+    and speed do not change while it trains."""
     for name in spec.study.metrics:
         metric: BaseMetric = catalog["metric"].get(name)
         if metric.measures == "predictions":
-            return metric
+            return metric.fitted(splits)
     raise AutoMLError(
         "study.metric: expected at least one metric of the predictions to train against, "
         f"but every one measures the model. Received: metric={list(spec.study.metrics)}"
@@ -55,6 +59,7 @@ def metric_values(
     y_true: np.ndarray,
     predictions: Callable[[], np.ndarray],
     rows: Any,
+    splits: Splits,
 ) -> dict[str, float]:
     """Each metric of `names` on one split.
 
@@ -66,6 +71,8 @@ def metric_values(
         predictions: computes the model's output on the split (called once, if a metric scores
             predictions).
         rows: inputs of the split, as the model takes them, for the metrics that measure it.
+        splits: the study's splits, which a metric scaled by the training data is fitted to
+            (`BaseMetric.fitted`) before it scores `y_true`.
     """
     values: dict[str, float] = {}
     predicted: np.ndarray | None = None
@@ -76,7 +83,7 @@ def metric_values(
                 continue
             if predicted is None:
                 predicted = predictions()
-            values[name] = float(metric.score(y_true, predicted))
+            values[name] = float(metric.fitted(splits).score(y_true, predicted))
     return values
 
 

@@ -32,6 +32,9 @@ class Param:
         low, high, log, step: the default numeric search range. Defaults to `None` (not searched).
         choices: the default categorical choices, or the allowed values of a "str" parameter.
         bounds: the closed interval every value must lie in (validated). Defaults to `None`.
+        path: the value may be a file: a string with a file suffix (`w.weights.h5`) is a path,
+            made relative to the YAML file and checked to exist at validate time, like a data
+            source's `path`. Defaults to `False`.
     """
 
     name: str
@@ -44,6 +47,7 @@ class Param:
     step: float | None = None
     choices: tuple[Any, ...] | None = None
     bounds: tuple[float | None, float | None] | None = None
+    path: bool = False
 
     @property
     def searched_by_default(self) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from automl.components import VALUES
 from automl.custom_objects import plugin_packages
 from automl.decision import class_indices
 from automl.errors import ArtifactError, InputError
@@ -61,14 +62,15 @@ class LoadedModel:
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """Class probabilities, shape (n, classes), columns in `class_labels` order."""
-        if self.task == "regression":
-            raise InputError("predict_proba needs a classifier; this model is a regression model")
+        if self.task in VALUES:
+            raise InputError(f"predict_proba needs a classifier; this model is a {self.task} model")
         return self._output(x)
 
     def predict(self, x: Any) -> np.ndarray:
-        """Class labels (strings; a binary model's at its tuned `threshold`), or values."""
+        """Class labels (strings; a binary model's at its tuned `threshold`); predicted values for
+        regression, shape (n, horizon) for a forecast."""
         out = self._output(x)
-        return out if self.task == "regression" else self.labels_of(out)
+        return out if self.task in VALUES else self.labels_of(out)
 
     def labels_of(self, proba: np.ndarray) -> np.ndarray:
         """The labels `predict` gives for these `predict_proba` rows."""
@@ -339,8 +341,11 @@ def write_predictions(
     # arrays by name for .npz (Any: numpy's stub reads a **dict[str, ndarray] as allow_pickle)
     arrays: dict[str, Any] = {"id": np.asarray(ids)}
     columns: dict[str, np.ndarray] = dict(arrays)
-    if model.task == "regression":
-        arrays["value"] = columns["value"] = model.predict(x)
+    if model.task in VALUES:  # a forecast: one column per step, value_1 ... value_<horizon>
+        values = arrays["value"] = model.predict(x)
+        steps = values.reshape(len(values), -1).T
+        columns.update({"value": values} if values.ndim == 1 else
+                       {f"value_{k + 1}": step for k, step in enumerate(steps)})  # fmt: skip
     else:
         proba = model.predict_proba(x)
         labels = model.class_labels or [str(i) for i in range(proba.shape[1])]

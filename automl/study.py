@@ -21,6 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 from automl.arrays import InMemoryData, data_space
 from automl.data import load_partition
 from automl.errors import AutoMLError
+from automl.forecast import baseline_text
 from automl.hooks import LifecycleHooks
 from automl.leaderboard import format_leaderboard, leaderboard
 from automl.objective import make_objective, prune_checkpoints
@@ -276,6 +277,7 @@ def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: 
             f"{elapsed:.0f}s this run{note}"
         )
         print(format_leaderboard(result.leaderboard, spec.study.metrics))
+        print(baseline_text(spec, result.catalog or load_catalog(spec.plugins)), end="")
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from automl.components import VALUES
 from automl.errors import DataError
 
 
@@ -23,12 +24,23 @@ def infer_task(y: np.ndarray) -> str:
 
 
 def encode_targets(y: np.ndarray, task: str) -> tuple[np.ndarray, list[str] | None]:
-    """Class labels -> indices 0..k-1 (with the names in index order); regression -> float32."""
-    if task == "regression":
+    """Class labels -> indices 0..k-1 (with the names in index order); values -> float32.
+
+    A forecast's targets are the next `horizon` values of the series, shape (n, horizon); every
+    other task's are one per row, shape (n,).
+    """
+    forecast = task == "forecast"
+    if np.ndim(y) != (2 if forecast else 1):
+        expected = "(n, horizon), as the timeseries data source gives" if forecast else "(n,)"
+        raise DataError(
+            f"a {task} task needs targets of shape {expected}. "
+            f"Received: targets of shape {np.shape(y)}"
+        )
+    if task in VALUES:
         try:
             return np.asarray(y, dtype="float32"), None
         except (TypeError, ValueError) as exc:
-            raise DataError(f"regression targets must be numbers: {exc}") from exc
+            raise DataError(f"{task} targets must be numbers: {exc}") from exc
     labels, encoded = np.unique(np.asarray(y), return_inverse=True)
     if task == "binary" and len(labels) > 2:
         raise DataError(

@@ -15,9 +15,10 @@ import keras
 import numpy as np
 import optuna
 
-from automl.components import BuildContext, maximizes
+from automl.components import VALUES, BuildContext, maximizes
 from automl.data import Splits
 from automl.errors import TrialFailed
+from automl.forecast import forecast_head
 from automl.inputs import as_float_inputs, preprocess, token_problem
 from automl.measures import MEASURE_ROWS, epoch_metric, measured_metrics, metric_values
 from automl.plugins import Catalog
@@ -50,7 +51,7 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
         return [layer for reg, params in regularizers for layer in reg.layers(**params)]
 
     activation = catalog["activation"].get(config.activation.name)
-    n_outputs = splits.n_classes if splits.task == "multiclass" else 1
+    n_outputs = output_width(splits)
     ctx = BuildContext(
         task=splits.task,
         n_outputs=n_outputs,
@@ -65,14 +66,14 @@ def build_model(config: TrialConfig, splits: Splits, catalog: Catalog) -> keras.
         if problem:
             raise TrialFailed(problem)
         features = family.build(x, ctx, **config.model.params)
-    outputs = _head(features, splits)
+    outputs = _head(features, splits, inputs)
     return keras.Model(inputs, outputs, name="automl_model")
 
 
 def class_weights(setting: Any, splits: Splits) -> dict[int, float] | None:
     """Keras `class_weight` from `training.class_weight`: "balanced" gives n / (k * count_c)
     (scikit-learn's formula), a mapping gives {class label: weight}; None for regression."""
-    if not setting or splits.task == "regression":
+    if not setting or splits.task in VALUES:
         return None
     y = np.asarray(splits.y_train, dtype="int64")
     k = splits.n_classes
@@ -94,15 +95,26 @@ def _input_dtype(x: np.ndarray) -> str:
     return "float32" if np.asarray(x).dtype.kind in "iufb" else "string"
 
 
-def _head(features: Any, splits: Splits) -> Any:
-    """Output layer fitting the task; regression outputs are rescaled to target units."""
+def output_width(splits: Splits) -> int:
+    """Units of the output layer: one per class (multiclass), per forecast step, else one."""
+    if splits.task == "multiclass":
+        return splits.n_classes
+    if splits.task == "forecast":
+        return int(np.shape(splits.y_train)[1])
+    return 1
+
+
+def _head(features: Any, splits: Splits, inputs: Any) -> Any:
+    """Output layer fitting the task; values (regression, forecast) are rescaled to target units."""
     if splits.task == "multiclass":
         return keras.layers.Dense(splits.n_classes, activation="softmax", name="output")(features)
     if splits.task == "binary":
         return keras.layers.Dense(1, activation="sigmoid", name="output")(features)
+    if splits.task == "forecast" and "target_index" in splits.schema:
+        return forecast_head(features, splits, inputs)
     y = np.asarray(splits.y_train, dtype="float64")
     mean, std = float(y.mean()), float(y.std()) or 1.0
-    out = keras.layers.Dense(1, name="output_standardized")(features)
+    out = keras.layers.Dense(output_width(splits), name="output_standardized")(features)
     return keras.layers.Rescaling(scale=std, offset=mean, name="output")(out)
 
 
@@ -110,6 +122,8 @@ def fit_targets(y: np.ndarray, task: str) -> np.ndarray:
     """Targets in the shape and dtype the head and loss expect."""
     if task == "multiclass":
         return np.asarray(y, dtype="int64")
+    if task == "forecast":
+        return np.asarray(y, dtype="float32")
     return np.asarray(y, dtype="float32").reshape(-1, 1)
 
 
@@ -132,7 +146,8 @@ def forward(model: keras.Model, x: Any, batch_size: int = 1024) -> np.ndarray:
 
 
 def output_from_raw(raw: np.ndarray, task: str) -> np.ndarray:
-    """Class probabilities (n, k), binary as two columns; values (n,) for regression."""
+    """Class probabilities (n, k), binary as two columns; values (n,) for regression, (n, horizon)
+    for a forecast (the raw output)."""
     if task == "binary":
         p = raw.reshape(-1)
         return np.stack([1.0 - p, p], axis=1)
@@ -142,7 +157,8 @@ def output_from_raw(raw: np.ndarray, task: str) -> np.ndarray:
 
 
 def predict_output(model: keras.Model, x: Any, task: str, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities (n, k) for classification (binary: 2 columns); values (n,) otherwise."""
+    """Class probabilities (n, k) for classification (binary: 2 columns); values (n,) for
+    regression, (n, horizon) for a forecast."""
     return output_from_raw(forward(model, x, batch_size), task)
 
 
@@ -221,8 +237,9 @@ def compile_model(
 ) -> tuple[keras.Model, Any, list[keras.callbacks.Callback]]:
     """In a fresh Keras session (seeded), build `config`'s model and compile it.
 
-    Returns the model, its loss and the optimizer's callbacks (learning-rate schedules). Shared by
-    trials and by `automl export --retrain`, so both train the same way.
+    Returns the model, its loss and the callbacks of the optimizer (learning-rate schedules) and of
+    the model family (fine-tuning schedules), in that order. Shared by trials and by `automl
+    export --retrain`, so both train the same way.
     """
     keras.utils.clear_session(free_memory=True)  # also runs the garbage collector
     if seed is not None:
@@ -232,9 +249,11 @@ def compile_model(
         loss = loss_component.build(splits.task, splits.n_classes, **config.loss.params)
     with catalog.blame("optimizer", config.optimizer.name) as opt_component:
         optimizer = opt_component.build(**config.optimizer.params)
-        optimizer_callbacks = list(opt_component.callbacks(**config.optimizer.params))
+        callbacks = list(opt_component.callbacks(**config.optimizer.params))
+    with catalog.blame("model_family", config.model.name) as family:
+        callbacks += family.callbacks(**config.model.params)
     model.compile(optimizer=optimizer, loss=loss)
-    return model, loss, optimizer_callbacks
+    return model, loss, callbacks
 
 
 def fit_model(
@@ -306,14 +325,14 @@ def run_trial(
             on). Defaults to `None`: `config.epochs` with early stopping.
     """
     started = time.perf_counter()
-    model, loss, optimizer_callbacks = compile_model(
+    model, loss, schedules = compile_model(
         config, splits, catalog, trial_seed(spec, trial.number if trial is not None else 0)
     )
-    metric = epoch_metric(spec, catalog)
+    metric = epoch_metric(spec, catalog, splits)
     reporter = trial if report else None
     scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, reporter, hook, loss)
     stopping = _early_stopping(spec, metric.direction) if epochs is None else []
-    callbacks = [scorer, *optimizer_callbacks, *stopping]
+    callbacks = [scorer, *schedules, *stopping]
     try:
         with catalog.blame("model_family", config.model.name):
             fit_model(model, config, spec, splits, epochs or config.epochs, callbacks, verbose)
@@ -349,4 +368,6 @@ def _validation_values(
 ) -> dict[str, float]:
     """Each metric of `names` on the validation rows, given the model's `output` on them."""
     rows = as_float_inputs(splits.x_val[:MEASURE_ROWS])
-    return metric_values(names, catalog, model, splits.y_val, predictions=lambda: output, rows=rows)
+    return metric_values(
+        names, catalog, model, splits.y_val, predictions=lambda: output, rows=rows, splits=splits
+    )

@@ -1,9 +1,10 @@
-"""Built-in losses: regression (mse, mae, huber) and classification (crossentropy, focal).
+"""Built-in losses: values (mse, mae, huber) and classification (crossentropy, focal).
 
 Targets reach the loss as the core encodes them: regression and binary targets as floats of shape
-(n, 1), multiclass targets as class indices of shape (n,) (the model outputs softmax
-probabilities). The custom losses are registered Keras classes in `automl_plugins.keras_objects`
-(imported when a loss builds): exported models reload after importing that module.
+(n, 1), forecasts as floats of shape (n, horizon), multiclass targets as class indices of shape
+(n,) (the model outputs softmax probabilities). The custom losses are registered Keras classes in
+`automl_plugins.keras_objects` (imported when a loss builds): exported models reload after
+importing that module.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from automl import hookimpl
-from automl.components import CLASSIFICATION, BaseLoss, bool_param, float_param
+from automl.components import CLASSIFICATION, VALUES, BaseLoss, bool_param, float_param
 
-REGRESSION = ("regression",)
+REGRESSION = VALUES  # one value, or the next `horizon` values of a series
 
 
 class CrossEntropy(BaseLoss):
@@ -67,7 +68,7 @@ class MSE(BaseLoss):
     """Mean squared error."""
 
     name = "mse"
-    help = "Mean squared error, for regression."
+    help = "Mean squared error, for regression and forecasts."
     tasks = REGRESSION
     default_for = REGRESSION
 
@@ -81,7 +82,7 @@ class MAE(BaseLoss):
     """Mean absolute error."""
 
     name = "mae"
-    help = "Mean absolute error, for regression (robust to outliers)."
+    help = "Mean absolute error, for regression and forecasts (robust to outliers)."
     tasks = REGRESSION
 
     def build(self, task: str, n_classes: int, **params: Any) -> Any:

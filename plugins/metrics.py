@@ -1,10 +1,10 @@
 """Built-in metrics: scores of the model's predictions, and measures of the model itself.
 
 `score(y_true, y_pred)` gets class indices and class probabilities (n, k) for classification
-(binary as two columns), true and predicted values (n,) for regression; it is computed exactly with
-scikit-learn. Each metric declares its direction and the tasks it fits (checked at `automl
-validate` time). `params`, `size_mb` and `latency_ms` measure the trained model (what it costs to
-ship and to run), for multi-objective studies and constraints.
+(binary as two columns), true and predicted values (n,) for regression, (n, horizon) for forecasts;
+it is computed exactly with scikit-learn. Each metric declares its direction and the tasks it fits
+(checked at `automl validate` time). `params`, `size_mb` and `latency_ms` measure the trained
+model (what it costs to ship and to run), for multi-objective studies and constraints.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ from typing import Any
 import numpy as np
 
 from automl import hookimpl
-from automl.components import CLASSIFICATION, BaseMetric, BaseModelMeasure
+from automl.components import CLASSIFICATION, VALUES, BaseMetric, BaseModelMeasure
+from automl.data import Splits
+from automl.forecast import mase_scale, training_scale
 
 REGRESSION = ("regression",)
+FORECAST = ("forecast",)
 
 
 class _SklearnMetrics:
@@ -141,9 +144,9 @@ class LogLoss(BaseMetric):
 
 
 class RegressionMetric(BaseMetric):
-    """A scikit-learn regression metric."""
+    """A scikit-learn regression metric (a forecast's steps count as values)."""
 
-    tasks = REGRESSION
+    tasks = VALUES
 
     def __init__(
         self,
@@ -163,6 +166,34 @@ class RegressionMetric(BaseMetric):
 
 def _rmse(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(np.sqrt(skm.mean_squared_error(y_true, y_pred)))
+
+
+class MASE(BaseMetric):
+    """Mean absolute scaled error: the MAE over the seasonal naive forecast's in-sample MAE.
+
+    Fitted to a study's splits (`fitted`), the scale is the training series' mean
+    |y_t - y_(t-period)| (`automl.forecast.mase_scale`, the period the data source declares);
+    scored without a training split, it is the naive scale of `y_true` itself.
+    """
+
+    name = "mase"
+    help = (
+        "Mean absolute scaled error: MAE / in-sample MAE of the seasonal naive forecast on the "
+        "training series; below 1 beats it (lower is better)."
+    )
+    tasks = FORECAST
+    direction = "minimize"
+
+    def __init__(self, scale: float | None = None) -> None:
+        self.scale = scale
+
+    def fitted(self, splits: Splits) -> MASE:
+        return MASE(training_scale(splits))
+
+    def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        scale = self.scale if self.scale is not None else mase_scale(y_true)
+        mae = skm.mean_absolute_error(np.ravel(y_true), np.ravel(y_pred))
+        return float(mae / scale)
 
 
 # ------------------------------------------------------------------------- measures of the model
@@ -271,9 +302,23 @@ def register_metrics(register: Any) -> None:
     )
     register(
         RegressionMetric(
-            "mae", "Mean absolute error (lower is better).", skm.mean_absolute_error, "minimize"
+            "mae",
+            "Mean absolute error (lower is better).",
+            skm.mean_absolute_error,
+            "minimize",
+            FORECAST,
         )
     )
+    register(
+        RegressionMetric(
+            "mape",
+            "Mean absolute percentage error as a fraction (0.05 = 5%; large near zero targets; "
+            "lower is better).",
+            skm.mean_absolute_percentage_error,
+            "minimize",
+        )
+    )
+    register(MASE())
     register(
         RegressionMetric(
             "r2", "Coefficient of determination R^2 (higher is better).", skm.r2_score, "maximize"

@@ -187,8 +187,9 @@ def _domain(distribution: Any) -> Any:
         for kind in (bool, str):
             if all(type(c) is kind for c in choices):
                 return hp.Discrete(choices)
-        if all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in choices):
-            return hp.Discrete([float(c) for c in choices])
+        numbers = [c for c in choices if isinstance(c, (int, float)) and not isinstance(c, bool)]
+        if len(numbers) == len(choices):
+            return hp.Discrete([float(c) for c in numbers])
     return None
 
 

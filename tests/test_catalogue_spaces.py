@@ -89,6 +89,32 @@ def test_tabular_export_takes_raw_rows(catalog: Any, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_sales_forecast_space_beats_the_naive_baseline(catalog: Any, tmp_path: Path) -> None:
+    """4 trials of the shipped space: the exported model forecasts the held-out last 20% of the
+    series better than the last value (naive), on validation and on test."""
+    import automl
+    from automl.export import export_model
+    from automl.forecast import NAIVE
+
+    path = SPACES / "sales_forecast.yaml"
+    data, lines = read_yaml(path)
+    data["study"]["timeout"] = None
+    spec = resolve(RawSpace(data, lines, str(path)), catalog)
+    assert (spec.data.task, spec.study.metric) == ("forecast", "mae")
+    result = tune(spec, trials=4, progress=False)
+    best = result.best_trial
+    assert best is not None
+    card = automl.load(export_model(spec, tmp_path / "best")).card
+    evaluation = card["evaluation"]
+    assert evaluation["split"] == "test" and evaluation["rows"] == card["data"]["test_rows"]
+    assert card["test_score"] == pytest.approx(evaluation["mae"])
+    naive = evaluation["baselines"][NAIVE]["mae"]
+    assert naive == pytest.approx(10.37, abs=0.01)  # the last value, on the last 214 days
+    assert evaluation["mae"] < naive
+    assert evaluation["mase"] < evaluation["baselines"][NAIVE]["mase"]
+
+
+@pytest.mark.slow
 def test_pareto_space_runs_two_objectives(catalog: Any) -> None:
     spec = quick_spec("digits_pareto.yaml", catalog)
     assert spec.study.metrics == ("accuracy", "latency_ms")

@@ -180,7 +180,7 @@ def test_json_errors_name_every_problem_on_stdout(
             "line": 2,
             "message": "unknown model family 'mpl'; did you mean 'mlp'? "
             "Available: cnn, cnn1d, embedding_bag, embedding_cnn, embedding_rnn, gru, lstm, mlp, "
-            "simple_rnn, transformer",
+            "pretrained, simple_rnn, transformer",
         }
     ]
     assert err.startswith("error: ") and "Traceback" not in err

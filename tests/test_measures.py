@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pytest
 
+from automl.data import Splits
 from automl.errors import AutoMLError, TrialFailed
 from automl.measures import (
     broken_constraints,
@@ -24,6 +25,10 @@ from automl.measures import (
 from automl.spec import load_spec
 
 ROWS = np.random.default_rng(0).normal(size=(20, 6)).astype("float32")
+#: the study's splits a metric is fitted to (`BaseMetric.fitted`: these metrics ignore them)
+SPLITS = Splits(
+    ROWS, np.zeros(20), ROWS[:0], np.zeros(0), ROWS[:0], np.zeros(0), "multiclass", None
+)
 
 
 def _model(units: int) -> keras.Model:
@@ -96,7 +101,7 @@ SPACE = {
 def test_a_trial_measures_its_metrics_then_those_of_the_constraints(catalog: Any) -> None:
     spec = load_spec(SPACE, catalog=catalog)
     assert measured_metrics(spec) == ("accuracy", "latency_ms", "params")
-    assert epoch_metric(spec, catalog).name == "accuracy"
+    assert epoch_metric(spec, catalog, SPLITS).name == "accuracy"
     values = {"accuracy": 0.4, "latency_ms": 0.3, "params": 1200.0}
     assert objective_values(spec, values) == (0.4, 0.3)
     assert violations(spec, values) == {"params": 200.0, "accuracy": pytest.approx(0.1)}
@@ -115,7 +120,8 @@ def test_metric_values_predict_once_and_measure_the_model(catalog: Any) -> None:
         predicted.append(1)
         return np.asarray(model.predict_on_batch(ROWS))
 
-    values = metric_values(("accuracy", "params", "log_loss"), catalog, model, y, predictions, ROWS)
+    names = ("accuracy", "params", "log_loss")
+    values = metric_values(names, catalog, model, y, predictions, ROWS, SPLITS)
     probabilities = np.asarray(model.predict_on_batch(ROWS))
     assert len(predicted) == 1
     assert values["params"] == model.count_params()
@@ -123,7 +129,7 @@ def test_metric_values_predict_once_and_measure_the_model(catalog: Any) -> None:
     with pytest.raises(
         TrialFailed, match=r"metric 'accuracy' \(plugin 'automl_plugins\.metrics'\) raised Value"
     ):
-        metric_values(("accuracy",), catalog, model, y[:5], predictions, ROWS)
+        metric_values(("accuracy",), catalog, model, y[:5], predictions, ROWS, SPLITS)
 
 
 def test_a_model_measure_cannot_score_predictions(catalog: Any) -> None:
@@ -137,4 +143,23 @@ def test_epoch_metric_needs_a_metric_of_the_predictions(catalog: Any) -> None:
     spec = load_spec(SPACE, catalog=catalog)
     only_measures = type(spec.study)(**{**vars(spec.study), "metrics": ("params", "latency_ms")})
     with pytest.raises(AutoMLError, match=r"every one measures the model\. Received: metric="):
-        epoch_metric(type(spec)(**{**vars(spec), "study": only_measures}), catalog)
+        epoch_metric(type(spec)(**{**vars(spec), "study": only_measures}), catalog, SPLITS)
+
+
+def test_metrics_scaled_by_the_training_data_are_fitted_to_the_splits(catalog: Any) -> None:
+    """MASE scales by the training series (1, 3, 2, 5, 4: naive errors 2, 1, 3, 1 -> 7/4), not by
+    the scored targets' own naive error (|7 - 6| = 1), in the epoch's metric and the trial's."""
+    y_train = np.array([[1.0], [3.0], [2.0], [5.0], [4.0]])
+    y_val, predicted = np.array([[6.0], [7.0]]), np.array([[5.0], [9.0]])  # MAE 1.5
+    x = np.zeros((5, 4, 1), dtype="float32")
+    splits = Splits(
+        x, y_train, x[:2], y_val, x[:0], y_val[:0], "forecast", None,
+        schema={"stride": 1, "period": 1},
+    )  # fmt: skip
+    spec = load_spec(SPACE, catalog=catalog)
+    mase_study = type(spec.study)(**{**vars(spec.study), "metrics": ("mase",), "constraints": ()})
+    epoch = epoch_metric(type(spec)(**{**vars(spec), "study": mase_study}), catalog, splits)
+    assert epoch.score(y_val, predicted) == pytest.approx(1.5 / 1.75)
+    values = metric_values(("mase",), catalog, _model(2), y_val, lambda: predicted, x, splits)
+    assert values == {"mase": pytest.approx(1.5 / 1.75)}
+    assert catalog["metric"].get("mase").score(y_val, predicted) == pytest.approx(1.5)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from automl.errors import SpecError
+from automl.data import Splits
+from automl.errors import AutoMLError, SpecError
 from automl.spec import load_spec
 
 Reference = Callable[[np.ndarray, np.ndarray], float]
@@ -47,8 +48,11 @@ REGRESSION_REFERENCES: dict[str, Reference] = {
     "rmse": lambda y, p: float(np.sqrt(skm.mean_squared_error(y, p))),
     "mae": skm.mean_absolute_error,
     "r2": skm.r2_score,
+    "mape": skm.mean_absolute_percentage_error,
 }
+FORECAST_ONLY = {"mase"}  # checked against its formula in test_mase_*
 DIRECTIONS = {"log_loss": "minimize", "mse": "minimize", "rmse": "minimize", "mae": "minimize"}
+DIRECTIONS.update(mape="minimize", mase="minimize")
 
 
 def builtin_metrics(catalog: Any) -> list[str]:
@@ -73,8 +77,8 @@ MEASURES = {"params", "size_mb", "latency_ms"}
 
 
 def test_every_builtin_metric_has_a_reference(catalog: Any) -> None:
-    references = set(CLASSIFICATION_REFERENCES) | set(REGRESSION_REFERENCES) | MEASURES
-    assert set(builtin_metrics(catalog)) == references
+    references = set(CLASSIFICATION_REFERENCES) | set(REGRESSION_REFERENCES)
+    assert set(builtin_metrics(catalog)) == references | FORECAST_ONLY | MEASURES
 
 
 @pytest.mark.parametrize("name", sorted(CLASSIFICATION_REFERENCES))
@@ -95,10 +99,48 @@ def test_classification_metric_matches_scikit_learn(catalog: Any, name: str, tas
 @pytest.mark.parametrize("name", sorted(REGRESSION_REFERENCES))
 def test_regression_metric_matches_scikit_learn(catalog: Any, name: str) -> None:
     metric = catalog["metric"].get(name)
-    assert metric.tasks == ("regression",)
+    assert metric.tasks == ("regression", "forecast")
     y, p = predictions("regression")
     assert metric.score(y, p) == pytest.approx(float(REGRESSION_REFERENCES[name](y, p)))
     assert metric.direction == DIRECTIONS.get(name, "maximize")
+    # a forecast of 3 steps: every step counts, as scikit-learn's uniform average does
+    y3, p3 = y.reshape(20, 3), p.reshape(20, 3)
+    expected = float(REGRESSION_REFERENCES[name](y3.ravel(), p3.ravel()))
+    assert metric.score(y3, p3) == pytest.approx(expected)
+
+
+def forecast_splits(y_train: np.ndarray, stride: int, period: int) -> Splits:
+    empty = np.zeros((0, 1))
+    return Splits(
+        np.zeros((len(y_train), 4, 1)), y_train, empty, empty, empty, empty, "forecast", None,
+        schema={"stride": stride, "period": period},
+    )  # fmt: skip
+
+
+def test_mase_matches_its_formula(catalog: Any) -> None:
+    """MAE / mean |y_t - y_(t-m)| over the training series (Hyndman & Koehler 2006), by hand."""
+    mase = catalog["metric"].get("mase")
+    assert (mase.direction, mase.tasks) == ("minimize", ("forecast",))
+    # training series 1, 3, 2, 5, 4 as windows of horizon 1: naive errors 2, 1, 3, 1 -> 7/4
+    fitted = mase.fitted(forecast_splits(np.array([[1.0], [3.0], [2.0], [5.0], [4.0]]), 1, 1))
+    y_true, y_pred = np.array([[6.0], [7.0]]), np.array([[5.0], [9.0]])  # MAE (1 + 2) / 2
+    assert fitted.score(y_true, y_pred) == pytest.approx(1.5 / 1.75)
+    # the same series as overlapping windows of horizon 2, period 2: |2-1|, |5-3|, |4-2| -> 5/3
+    windows = np.array([[1.0, 3.0], [3.0, 2.0], [2.0, 5.0], [5.0, 4.0]])
+    fitted = mase.fitted(forecast_splits(windows, 1, 2))
+    y_true, y_pred = np.array([[6.0, 7.0]]), np.array([[5.0, 9.0]])
+    assert fitted.score(y_true, y_pred) == pytest.approx(1.5 / (5 / 3))
+    # stride 2: the windows cover rows 0, 2, 4 (values 1, 2, 4): period 2 pairs |2-1|, |4-2|
+    fitted = mase.fitted(forecast_splits(np.array([[1.0], [2.0], [4.0]]), 2, 2))
+    assert fitted.score(np.array([[3.0]]), np.array([[0.0]])) == pytest.approx(3.0 / 1.5)
+
+
+def test_mase_without_pairs_is_a_clear_error(catalog: Any) -> None:
+    mase = catalog["metric"].get("mase")
+    with pytest.raises(AutoMLError, match=r"MASE is undefined here: .* no two values 1 rows apart"):
+        mase.fitted(forecast_splits(np.array([[1.0], [2.0], [4.0]]), 2, 1))
+    with pytest.raises(AutoMLError, match=r"no two values 1 rows apart that differ \(4 pairs\)"):
+        mase.fitted(forecast_splits(np.full((5, 1), 3.0), 1, 1))  # a constant series
 
 
 def test_binary_f1_scores_the_positive_class(catalog: Any) -> None:

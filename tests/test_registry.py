@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from automl.components import BaseLoss, BaseMetric
+from automl.components import TASKS, BaseLoss, BaseMetric
 from automl.errors import PluginError, UnknownComponentError
 from automl.registry import Registry, closest, did_you_mean, unknown_message
 
@@ -86,7 +86,7 @@ def test_default_by_task() -> None:
 
 def test_default_for_every_task_answers_an_unknown_task() -> None:
     reg: Registry[BaseLoss] = Registry("loss")
-    reg.register(_Loss("any", default_for=("binary", "multiclass", "regression")), "core")
+    reg.register(_Loss("any", default_for=TASKS), "core")
     assert reg.default(None).name == "any"
 
 

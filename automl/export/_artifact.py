@@ -66,9 +66,9 @@ def export_model(
         spec, catalog, number=trial, storage=storage, retrain=retrain, verbose=verbose,
         ensemble=ensemble,
     )  # fmt: skip
-    # the first metric of the predictions (the study's metric, unless a multi-objective study
-    # lists a measure of the model first)
-    assessment = assess(exported, partition, epoch_metric(spec, catalog), spec.study.seed)
+    # the first metric of the predictions (`assess` fits it to each score's training rows)
+    metric = epoch_metric(spec, catalog, partition.development())
+    assessment = assess(exported, partition, metric, spec.study.seed)
     test_x = partition.test.x_test
     check_x = np.asarray((test_x if len(test_x) else partition.x)[:CHECK_ROWS])
     chosen_formats, card_skipped = plan_formats(formats, check_x)

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from sklearn import metrics
 
+from automl import forecast
 from automl.data import Partition, Splits
 from automl.decision import class_indices
 from automl.export._config import components_used, recorded_config
@@ -203,11 +204,16 @@ def _evaluation_section(
     partition: Partition,
     assessment: Assessment,
 ) -> dict[str, Any]:
-    """`evaluation`: scikit-learn's scores of the model's decisions on `assessment.split`."""
-    ev = evaluation(
-        assessment.y, assessment.output, partition.task, partition.test.class_names,
-        assessment.threshold_value,
-    )  # fmt: skip
+    """`evaluation`: scikit-learn's scores of the model's decisions on `assessment.split`; a
+    forecast's errors beside the naive baselines' on the same rows, scaled (MASE) by the series
+    the model was trained on."""
+    if partition.task == "forecast" and len(assessment.y):
+        ev = forecast.evaluation(assessment.trained, assessment.x, assessment.y, assessment.output)
+    else:
+        ev = evaluation(
+            assessment.y, assessment.output, partition.task, partition.test.class_names,
+            assessment.threshold_value,
+        )  # fmt: skip
     return {
         "split": assessment.split,
         **ev,
@@ -226,15 +232,14 @@ def _held_out_objectives(
     describes (the measures of the model, such as its latency, taken again on this machine)."""
     if not spec.study.multi_objective or not len(assessment.y):
         return {}
-    test = partition.test.x_test
-    rows = test if assessment.split == "test" else partition.x
     values = metric_values(
         spec.study.metrics,
         catalog,
         exported.model,
         assessment.y,
         predictions=lambda: assessment.output,
-        rows=as_float_inputs(rows[:MEASURE_ROWS]),
+        rows=as_float_inputs(assessment.x[:MEASURE_ROWS]),
+        splits=assessment.trained,
     )
     return {"objectives": values}
 

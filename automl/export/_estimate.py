@@ -9,6 +9,10 @@
   estimate is the validation score and has no spread.
 - The test score comes with a seeded bootstrap 95% interval (SciPy's `bootstrap`, percentile
   method, resampling test rows).
+
+Every score comes from the metric fitted (`BaseMetric.fitted`: MASE scales by the training
+series) to the rows the scored predictions were trained on: fold k's training rows for fold k's
+out-of-fold predictions, the exported model's training rows for its test predictions.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from automl.data import Partition
+from automl.data import Partition, Splits
 from automl.decision import decided, tune_threshold
 from automl.export._ensemble import scored_rows
 from automl.export._source import ExportedModel
@@ -60,7 +64,7 @@ def cross_validated(
     """The estimate from out-of-fold predictions: the metric per fold, their mean and std.
 
     Args:
-        metric: the study's metric component.
+        metric: the study's metric component (fitted to each fold's training rows here).
         oof: out-of-fold predictions of every development row (NaN where none).
         partition: the study's folds and targets.
         tuned: a threshold is tuned for the exported model: score each fold at the threshold
@@ -68,17 +72,18 @@ def cross_validated(
     """
     rows = scored_rows([oof])
     y, scores = partition.y, []
-    for _, val in partition.folds:
+    for k, (_, val) in enumerate(partition.folds):
         val = val[rows[val]]
         if not len(val):
             continue
+        fold_metric = metric.fitted(partition.fold(k))  # fold k's own training rows
         threshold = None
         if tuned:
             others = rows.copy()
             if partition.cross_validated:
                 others[val] = False
-            threshold = tune_threshold(metric, y[others], oof[others])
-        scores.append(scored(metric, y[val], oof[val], threshold))
+            threshold = tune_threshold(fold_metric, y[others], oof[others])
+        scores.append(scored(fold_metric, y[val], oof[val], threshold))
     return _spread(scores, int(rows.sum()))
 
 
@@ -143,7 +148,9 @@ class Assessment:
         threshold: `choose_threshold`'s result, or None (argmax / regression).
         estimate: `cross_validated`'s result plus its `method`.
         split: where `evaluation` was computed: `test`, `out-of-fold` (no test split) or `none`.
-        y, output: that split's targets and the model's (or the out-of-fold) outputs.
+        x, y, output: that split's inputs, targets and the model's (or the out-of-fold) outputs.
+        trained: the rows that produced `output` were trained on (`training_rows`): what a
+            metric scaled by the training data is fitted to on that split.
         test_score: the metric on the test split (None without one).
         test_interval: its bootstrap interval (None without a test split).
     """
@@ -151,8 +158,10 @@ class Assessment:
     threshold: dict[str, Any] | None
     estimate: dict[str, Any]
     split: str
+    x: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
     output: np.ndarray = field(repr=False)
+    trained: Splits = field(repr=False)
     test_score: float | None = None
     test_interval: dict[str, Any] | None = None
 
@@ -173,7 +182,7 @@ def assess(
 ) -> Assessment:
     """Threshold, estimate and test score of the exported model (see the module docstring)."""
     oof, task = exported.oof, partition.task
-    threshold = choose_threshold(metric, task, oof, partition.y)
+    threshold = choose_threshold(metric.fitted(partition.development()), task, oof, partition.y)
     tuned = threshold["value"] if threshold else None
     if oof is not None:
         estimate = cross_validated(metric, oof, partition, tuned is not None)
@@ -183,14 +192,31 @@ def assess(
     estimate["method"] = estimate_method(exported, partition, tuned is not None)
     test = partition.test
     if len(test.x_test):
+        trained = training_rows(exported.kind, partition)
+        fitted = metric.fitted(trained)
         output = predict_output(exported.model, test.x_test, task)
-        score = scored(metric, test.y_test, output, tuned)
-        interval = bootstrap_interval(metric, test.y_test, output, tuned, seed)
-        return Assessment(threshold, estimate, "test", test.y_test, output, score, interval)
+        score = scored(fitted, test.y_test, output, tuned)
+        interval = bootstrap_interval(fitted, test.y_test, output, tuned, seed)
+        return Assessment(
+            threshold, estimate, "test", test.x_test, test.y_test, output, trained, score, interval
+        )
+    # out-of-fold predictions: a hold-out's come from the model trained on fold 0's training rows
+    trained = training_rows("trial" if not partition.cross_validated else "bag", partition)
     if oof is None:
-        return Assessment(threshold, estimate, "none", test.y_test, np.zeros((0,)))
+        return Assessment(
+            threshold, estimate, "none", test.x_test, test.y_test, np.zeros((0,)), trained
+        )
     rows = scored_rows([oof])
-    return Assessment(threshold, estimate, "out-of-fold", partition.y[rows], oof[rows])
+    return Assessment(
+        threshold, estimate, "out-of-fold", partition.x[rows], partition.y[rows], oof[rows], trained
+    )
+
+
+def training_rows(kind: str, partition: Partition) -> Splits:
+    """The rows a model of this `ExportedModel.kind` was trained on, as training splits: a
+    hold-out trial's are fold 0's; a bag's and an ensemble's fold models, and a single refit,
+    together saw every development row."""
+    return partition.fold(0) if kind == "trial" else partition.development()
 
 
 def estimate_method(exported: ExportedModel, partition: Partition, tuned: bool) -> str:
@@ -227,4 +253,5 @@ __all__ = [
     "estimate_method",
     "from_fold_scores",
     "scored",
+    "training_rows",
 ]

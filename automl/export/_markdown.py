@@ -143,9 +143,18 @@ def _members(card: dict[str, Any]) -> list[str]:
 
 
 def _evaluation(ev: dict[str, Any]) -> list[str]:
-    """Per-class precision and recall for classifiers; MAE, RMSE and R2 for regression."""
+    """Per-class precision and recall for classifiers; MAE, RMSE and R2 for regression; the
+    errors of a forecast beside its naive baselines'."""
     if not ev.get("rows"):
         return ["No rows to evaluate on (no test split and no out-of-fold predictions)."]
+    if "baselines" in ev:
+        rows = {"this model": ev, **ev["baselines"]}
+        lines = ["| forecast | MAE | RMSE | MAPE | MASE |", "|---|---|---|---|---|"]
+        return lines + [
+            f"| {name} | {_num(e['mae'])} | {_num(e['rmse'])} | {_num(e['mape'])} | "
+            f"{_num(e['mase'])} |"
+            for name, e in rows.items()
+        ]
     if "per_class" not in ev:
         return [f"MAE {_num(ev['mae'])}, RMSE {_num(ev['rmse'])}, R2 {_num(ev['r2'])}"]
     lines = ["| class | precision | recall | support |", "|---|---|---|---|"]

@@ -221,7 +221,8 @@ def ensemble_model(
             "study.keep_checkpoints"
         )
     library = [(t, oof) for t, oof in kept if oof is not None]
-    metric = catalog["metric"].get(spec.study.metric)
+    # the pooled out-of-fold rows were trained on by the fold models together: every row
+    metric = catalog["metric"].get(spec.study.metric).fitted(partition.development())
     counts, history = greedy_selection(
         [oof for _, oof in library], partition.y, metric, maximizes(spec.study.direction)
     )

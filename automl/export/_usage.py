@@ -26,6 +26,9 @@ def _output_line(card: dict[str, Any]) -> str:
     labels = card.get("class_labels") or []
     if card["task"] == "regression":
         return "# y: predicted values, shape (n, 1)"
+    if card["task"] == "forecast":
+        horizon = card["input_schema"].get("horizon", "horizon")
+        return f"# y: the next {horizon} values of the series, shape (n, {horizon})"
     if card["task"] == "binary":
         positive = repr(labels[1]) if len(labels) > 1 else "1"
         return f"# y: probability of class {positive}, shape (n, 1)"

@@ -14,8 +14,10 @@ DISABLE_ENV = "AUTOML_DISABLE_PLUGINS"
 NO_ENTRY_POINTS_ENV = "AUTOML_NO_ENTRY_POINTS"
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "automl_plugins.data_sources",
+    "automl_plugins.timeseries",
     "automl_plugins.preprocessors",
     "automl_plugins.models",
+    "automl_plugins.pretrained",
     "automl_plugins.activations",
     "automl_plugins.losses",
     "automl_plugins.regularizers",

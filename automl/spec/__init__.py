@@ -104,6 +104,7 @@ def resolve(raw: RawSpace, catalog: Catalog) -> Spec:
         )
     pending = data_section is None or (task is None and bool(problems))
     slots = _resolve.slots(problems, catalog, data, task, pending)
+    slots = _resolve.file_params(problems, catalog, slots, raw.base_dir)
     _fit.check_text_inputs(problems, catalog, text_columns, slots)
     metrics, directions = _resolve.metrics(problems, catalog, data.get("study"), task, pending)
     if task is not None:

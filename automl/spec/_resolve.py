@@ -132,6 +132,34 @@ def data_source(
     return source, task, text
 
 
+def file_params(
+    problems: Problems, catalog: Catalog, found: list[Slot], base_dir: Path
+) -> list[Slot]:
+    """Fixed values of parameters declared `path=True` that name a file (they have a suffix):
+    made relative to the YAML file, and a problem when the file is missing."""
+    out = []
+    for s in found:
+        head, _, index = s.key.partition(".")
+        where: YamlPath = (head, int(index)) if index else (head,)
+        options = []
+        for o in s.options:
+            params = dict(o.params)
+            for p in catalog[s.kind].get(o.name).params:
+                value = params.get(p.name)
+                if not (p.path and isinstance(value, str) and Path(value).suffix):
+                    continue
+                file = Path(value) if Path(value).is_absolute() else base_dir / value
+                if not file.is_file():
+                    problems.add(
+                        (*where, o.name, p.name),
+                        f"file not found: {file} (relative paths are relative to the YAML file)",
+                    )
+                params[p.name] = str(file)
+            options.append(Option(o.name, params, o.plugin))
+        out.append(Slot(s.key, s.kind, s.field, tuple(options)))
+    return out
+
+
 def slots(
     problems: Problems, catalog: Catalog, data: Any, task: str | None, task_pending: bool
 ) -> list[Slot]:

@@ -83,7 +83,7 @@ class DataModel(_Strict):
     validation: float = Field(default=0.2, gt=0, lt=1)
     test: float = Field(default=0.2, ge=0, lt=1)
     stratify: bool = True
-    task: Literal["binary", "multiclass", "regression"] | None = None
+    task: Literal["binary", "multiclass", "regression", "forecast"] | None = None
     limit: int | None = Field(None, gt=0)
     # cross-validation folds: K >= 2, 1 (one hold-out split of `validation`), or auto (5 below
     # 10,000 development rows, else 1: automl.data.fold_count)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,12 +56,29 @@ def param_sets(component: Component) -> list[dict[str, Any]]:
     return sets
 
 
+def with_defaults(component: Component, defaults: dict[str, Any]) -> Component:
+    """A copy of `component` whose parameters default to `defaults` (the others as declared)."""
+    unknown = sorted(set(defaults) - {p.name for p in component.params})
+    if unknown:
+        raise ValueError(
+            f"{component.kind} {component.name!r} has no parameters {unknown}. "
+            f"Expected some of: {[p.name for p in component.params]}"
+        )
+    changed = copy.copy(component)
+    changed.params = tuple(  # type: ignore[misc]
+        dataclasses.replace(p, default=defaults[p.name]) if p.name in defaults else p
+        for p in component.params
+    )
+    return changed
+
+
 def check_component(
     component: Component,
     *,
     input_shape: tuple[int, ...] | None = None,
     x: np.ndarray | None = None,
     data_params: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> None:
     """Check `component` against the contract of its kind (see `automl.testing`).
 
@@ -72,7 +91,11 @@ def check_component(
             floats, or short random sentences (rows, 1) for a preprocessor that `accepts_text`.
         data_params: parameters to `load` a data source with. Defaults to `None`: only its
             declaration and `task()` are checked (loading may need files or a network).
+        params: defaults to check with instead of the declared ones, e.g. `{"weights": None}`
+            for a family that downloads weights by default. Defaults to `None`.
     """
+    if params:
+        component = with_defaults(component, params)
     check_declaration(component)
     if component.kind == "data_source":
         check_data_source(component, data_params)

@@ -49,6 +49,14 @@ def test_the_keras_snippet_imports_exactly_what_the_model_needs() -> None:
     assert text.endswith("\n# y: probability of class 'yes', shape (n, 1)")
 
 
+def test_a_forecast_snippet_says_it_gives_every_step() -> None:
+    card = _card("forecast", None)
+    card["input_schema"] = {"shape": [28, 2], "dtype": "float32", "horizon": 3}
+    text = loading_snippets(card, "best")["onnx"]
+    assert "# x: float32 array, shape (n, 28, 2)" in text
+    assert text.endswith("\n# y: the next 3 values of the series, shape (n, 3)")
+
+
 def test_every_snippet_runs_as_written(exported_all: Path, test_rows: Any) -> None:
     card = json.loads((exported_all / "model.json").read_text())
     assert card["keras_imports"] == []  # min_max + CNN: built-in Keras layers only

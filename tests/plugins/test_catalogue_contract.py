@@ -24,13 +24,21 @@ from automl.spec import SLOT_KINDS, load_spec
 from automl.trial import predict_output, run_trial
 
 CATALOG = load_catalog()
-METRIC_FOR = {"binary": "accuracy", "multiclass": "accuracy", "regression": "rmse"}
+METRIC_FOR = {
+    "binary": "accuracy",
+    "multiclass": "accuracy",
+    "regression": "rmse",
+    "forecast": "mae",
+}
 LOSS_FOR = {"binary": "crossentropy", "multiclass": "crossentropy", "regression": "mse"}
+LOSS_FOR["forecast"] = "mse"
 SOURCE_FOR = {"binary": "breast_cancer", "multiclass": "iris", "regression": "diabetes"}
+SOURCE_FOR["forecast"] = "diabetes"  # never loaded here: `data.task` says forecast
 
 
-def every(kind: str) -> list[Any]:
-    return [pytest.param(c, id=c.name) for c in CATALOG[kind]]
+def every(kind: str, slow: tuple[str, ...] = ()) -> list[Any]:
+    marks = {name: pytest.mark.slow for name in slow}
+    return [pytest.param(c, id=c.name, marks=marks.get(c.name, ())) for c in CATALOG[kind]]
 
 
 # ------------------------------------------------------------------------- declared parameters
@@ -81,7 +89,15 @@ def test_declared_params_are_valid(kind: str) -> None:
 
 def test_the_catalogue_is_complete() -> None:
     expected = {
-        "data_source": {"sklearn", "csv", "npz", "image_folder", "keras", "text_folder"},
+        "data_source": {
+            "sklearn",
+            "csv",
+            "npz",
+            "image_folder",
+            "keras",
+            "text_folder",
+            "timeseries",
+        },
         "preprocessor": {
             "impute",
             "standardize",
@@ -103,6 +119,7 @@ def test_the_catalogue_is_complete() -> None:
             "embedding_cnn",
             "embedding_rnn",
             "transformer",
+            "pretrained",
         },
         "activation": {"sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "swish"},
         "loss": {"mse", "mae", "huber", "crossentropy", "focal"},
@@ -125,6 +142,8 @@ def test_the_catalogue_is_complete() -> None:
             "rmse",
             "mae",
             "r2",
+            "mape",
+            "mase",
         },
     }
     for kind, names in expected.items():
@@ -174,6 +193,8 @@ def tiny_splits(shape: tuple[int, ...], task: str, nan: bool = False) -> Splits:
     if task == "regression":
         y: np.ndarray = (3.0 * signal + 1.0).astype("float32")
         names = None
+    elif task == "forecast":  # each row: a window of 5 values of one column; the next 2 values
+        y, names = np.stack([signal, 2.0 * signal], axis=1).astype("float32"), None
     elif task == "binary":
         y, names = (signal > 0).astype("int64"), ["0", "1"]
     else:
@@ -181,7 +202,9 @@ def tiny_splits(shape: tuple[int, ...], task: str, nan: bool = False) -> Splits:
     if nan:
         x[::7, 0] = np.nan
     n = 32
-    return Splits(x[:n], y[:n], x[n:], y[n:], x[:0], y[:0], task, names)
+    schema = {"window": shape[0], "columns": ["v"], "target_index": 0, "horizon": 2, "period": 1}
+    splits = Splits(x[:n], y[:n], x[n:], y[n:], x[:0], y[:0], task, names)
+    return dataclasses.replace(splits, schema=schema) if task == "forecast" else splits
 
 
 WORDS = {1: "good great superb fine", 0: "bad awful dull poor"}
@@ -202,7 +225,10 @@ def tiny_text_splits() -> Splits:
 def tiny_spec(task: str) -> Any:
     data = {
         "study": {"metric": METRIC_FOR[task], "seed": 0},
-        "data": {"source": {"sklearn": {"name": SOURCE_FOR[task]}}},
+        "data": {
+            "source": {"sklearn": {"name": SOURCE_FOR[task]}},
+            **({"task": task} if task == "forecast" else {}),
+        },
         "training": {"epochs": 1, "batch_size": 16, "early_stopping": False},
         "model": {"mlp": {}},
         "loss": LOSS_FOR[task],
@@ -267,6 +293,8 @@ SMALL_MODEL = {
     "simple_rnn": {"units": 4, "layers": 2, "bidirectional": False, "dropout": 0.1},
     "lstm": {"units": 4, "layers": 1, "bidirectional": False, "dropout": 0.0},
     "gru": {"units": 4, "layers": 1, "bidirectional": True, "dropout": 0.0},
+    # no download here: random initial weights; grey 6x6 inputs resized to the smallest size
+    "pretrained": {"weights": None, "image_size": 32, "head_units": 8, "trainable_layers": 0},
     "embedding_bag": {"embedding_dim": 8, "units": 8},
     "embedding_cnn": {"embedding_dim": 8, "filters": 8, "blocks": 2},
     "embedding_rnn": {"embedding_dim": 8, "units": 4, "cell": "gru", "bidirectional": False},
@@ -275,9 +303,10 @@ SMALL_MODEL = {
 #: a text preprocessor that outputs token ids, in front of the families that take them
 TOKENS = ("text_vectorization", {"max_tokens": 50, "sequence_length": 8, "ngrams": 2})
 SHAPE_FOR = {"cnn": (6, 6, 1), "cnn1d": (8, 2), "simple_rnn": (8, 2), "lstm": (8, 2), "gru": (8, 2)}
+SHAPE_FOR["pretrained"] = (6, 6, 1)
 
 
-@pytest.mark.parametrize("family", every("model_family"))
+@pytest.mark.parametrize("family", every("model_family", slow=("pretrained",)))
 def test_model_family(family: Any, tmp_path: Path) -> None:
     params = {**family.defaults(), **SMALL_MODEL.get(family.name, {})}
     splits = tiny_splits(SHAPE_FOR.get(family.name, (5,)), "multiclass")

@@ -17,7 +17,11 @@ def _builtin_components() -> list[object]:
     params = []
     for registry in catalog.registries.values():
         for component in registry:
-            params.append(pytest.param(component, id=f"{component.kind}:{component.name}"))
+            slow = component.name == "pretrained"  # builds a keras.applications network 3 times
+            marks = pytest.mark.slow if slow else ()
+            params.append(
+                pytest.param(component, id=f"{component.kind}:{component.name}", marks=marks)
+            )
     return params
 
 
@@ -26,7 +30,9 @@ def test_builtin_components_pass_the_contract(component) -> None:  # type: ignor
     from automl.testing import check_component
 
     data_params = {"name": "iris"} if component.name == "sklearn" else None
-    check_component(component, data_params=data_params)
+    # the pretrained family downloads imagenet weights by default: random weights here
+    params = {"weights": None, "image_size": 32} if component.name == "pretrained" else None
+    check_component(component, data_params=data_params, params=params)
 
 
 def test_contract_rejects_unregistered_keras_class() -> None:
