@@ -205,9 +205,18 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trial", type=int, help="export this trial instead of the best")
     p.add_argument("--force", action="store_true", help="replace an existing --out directory")
     p.add_argument(
+        "--single",
         "--retrain",
+        dest="single",
         action="store_true",
-        help="train the trial's configuration again on train+validation, then test",
+        help="train the trial's configuration again as one model on all training rows "
+        "(default: the trial's own weights; its fold models averaged when cross-validated)",
+    )
+    p.add_argument(
+        "--ensemble",
+        type=int,
+        metavar="N",
+        help="greedy ensemble selection over the top N trials' out-of-fold predictions",
     )
     p.add_argument(
         "--format",
@@ -218,7 +227,7 @@ def _export_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from automl.export import export_model
+    from automl.export import export_model, export_summary
     from automl.leaderboard import format_values
 
     out = export_model(
@@ -228,18 +237,12 @@ def _export(args: argparse.Namespace) -> int:
         storage=args.storage,
         plugins=tuple(args.plugin),
         force=args.force,
-        retrain=args.retrain,
+        retrain=args.single,
         formats=args.format,
+        ensemble=args.ensemble,
     )
     card = json.loads((out / "model.json").read_text())
-    test = card["test_score"]
-    how = " (retrained on train+validation)" if card.get("retrained") else ""
-    say(
-        args,
-        f"exported trial {card['trial']}{how} to {out}: validation {card['metric']} "
-        f"{card['validation_score']:.4f}"
-        + (f", test {card['metric']} {test:.4f}" if test is not None else ""),
-    )
+    say(args, export_summary(card, out))
     if card["evaluation"].get("objectives"):  # several objectives, each on the held-out split
         print(f"  {card['evaluation']['split']}: {format_values(card['evaluation']['objectives'])}")
     for fmt in card.get("formats", {}).values():

@@ -265,6 +265,10 @@ class BaseMetric(Component):
 
     kind = "metric"
     direction: ClassVar[Literal["maximize", "minimize"]] = "maximize"
+    #: On a binary task, `automl export` chooses the decision threshold on P(class 1) that
+    #: maximizes this metric on out-of-fold predictions (instead of 0.5). True for metrics of the
+    #: predicted labels whose best threshold is not degenerate (accuracy, balanced accuracy, F1).
+    tunes_threshold: ClassVar[bool] = False
     #: What the metric looks at: "predictions" (`score`, on the validation split after every
     #: epoch) or "model" (`measure`, once, on the trained model). Defaults to "predictions".
     measures: ClassVar[Literal["predictions", "model"]] = "predictions"

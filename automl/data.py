@@ -159,11 +159,28 @@ def encoded_dataset(dataset: Dataset, task: str | None) -> tuple[np.ndarray, np.
     return x, y_enc, task, class_names
 
 
-def fold_count(folds: int | str, n_rows: int) -> int:
-    """`auto` -> 5 below `CV_BELOW_ROWS` development rows, else 1 (a hold-out split)."""
-    if folds == "auto":
-        return AUTO_FOLDS if n_rows < CV_BELOW_ROWS else 1
-    return int(folds)
+def fold_count(
+    folds: int | str, n_rows: int, ordered: bool = False, smallest_class: int | None = None
+) -> int:
+    """The number of folds: `folds` itself, or for `auto` 5 below `CV_BELOW_ROWS` development
+    rows and 1 (a hold-out split) above.
+
+    `auto` never asks for what cannot be done: ordered data (a time series) gets the time-ordered
+    hold-out, and a class with fewer than 5 rows gets as many folds as it has rows (at least 2;
+    one row: the hold-out).
+
+    Args:
+        folds: `data.folds`: an integer >= 1 or `"auto"`.
+        n_rows: development rows (everything but the test split).
+        ordered: the rows are in time order. Defaults to `False`.
+        smallest_class: rows of the rarest class (stratified folds). Defaults to `None`.
+    """
+    if folds != "auto":
+        return int(folds)
+    if ordered or n_rows >= CV_BELOW_ROWS:
+        return 1
+    k = min(AUTO_FOLDS, smallest_class) if smallest_class is not None else AUTO_FOLDS
+    return k if k >= 2 else 1
 
 
 def _naming_the_data(func: Callable[..., Partition]) -> Callable[..., Partition]:
@@ -215,7 +232,8 @@ def partition_dataset(
     if test > 0:
         dev, test_idx = _split(dev, strat, test, seed, ordered=dataset.ordered, gap=dataset.gap)
     x_dev, y_dev = x[dev], y[dev]
-    k = 1 if dataset.ordered and folds == "auto" else fold_count(folds, len(dev))
+    smallest = int(np.bincount(y_dev)[np.bincount(y_dev) > 0].min()) if stratify else None
+    k = fold_count(folds, len(dev), dataset.ordered, smallest)
     if k > 1:
         fold_list = _kfold(y_dev, k, seed, stratify, dataset)
     else:

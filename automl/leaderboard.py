@@ -90,7 +90,8 @@ def _order(loss: np.ndarray, fronts: np.ndarray | None = None) -> list[int]:
 
 
 def leaderboard(study: optuna.Study, direction: Direction | None = None) -> list[dict[str, Any]]:
-    """Rows: complete trials by score, then pruned, then failed (with the reason).
+    """Rows: complete trials by score (the mean over folds, with their `std`), then pruned,
+    then failed (with the reason).
 
     Args:
         study: the study.
@@ -123,6 +124,7 @@ def _row(
         else None
     )
     reason = t.user_attrs.get("fail_reason") or t.user_attrs.get("pruned_reason")
+    fold_scores = t.user_attrs.get("fold_scores") or []
     state = t.state.name.lower()
     if t.state == TrialState.COMPLETE and not is_feasible(t):
         state = "infeasible"
@@ -133,6 +135,10 @@ def _row(
         "rank": rank if t.state == TrialState.COMPLETE else None,
         "trial": t.number,
         "score": t.values[0] if t.values else None,
+        # the spread over cross-validation folds of the first metric (population std, as
+        # scikit-learn's GridSearchCV `std_test_score`); None for a hold-out split
+        "std": float(np.std(fold_scores)) if len(fold_scores) > 1 else None,
+        "folds": len(fold_scores) or None,
         "state": state,
         "epochs": t.user_attrs.get("epochs", len(t.intermediate_values) or None),
         "duration": round(duration, 2) if duration is not None else None,
@@ -174,7 +180,7 @@ def _cells(r: dict[str, Any], names: list[str]) -> list[str]:
     if r["state"] in ("fail", "infeasible") and r.get("reason"):
         params = f"{params}  [{r['reason'][:120]}]".strip()
     if len(names) == 1:
-        values = [f"{r['score']:.4f}" if r["score"] is not None else "-"]
+        values = [_score(r)]
     else:
         values = [_value((r.get("values") or {}).get(name)) for name in names]
     return [
@@ -186,6 +192,14 @@ def _cells(r: dict[str, Any], names: list[str]) -> list[str]:
         f"{r['duration']:.1f}s" if r["duration"] is not None else "-",
         params,
     ]
+
+
+def _score(r: dict[str, Any]) -> str:
+    """`0.9583`, or `0.9583 ±0.0204` for a cross-validated trial (mean and std over folds)."""
+    if r["score"] is None:
+        return "-"
+    std = r.get("std")
+    return f"{r['score']:.4f}" + (f" ±{std:.4f}" if std is not None else "")
 
 
 def format_values(values: dict[str, float]) -> str:

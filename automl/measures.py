@@ -46,6 +46,12 @@ def measured_metrics(spec: Spec) -> tuple[str, ...]:
     return (*spec.study.metrics, *dict.fromkeys(extra))
 
 
+def measures_the_model(spec: Spec, catalog: Catalog) -> list[str]:
+    """The metrics and constraints of the study that measure the model itself (its size, its
+    speed): an average of K fold models would multiply what they measured."""
+    return [n for n in measured_metrics(spec) if catalog["metric"].get(n).measures == "model"]
+
+
 def metric_values(
     names: tuple[str, ...],
     catalog: Catalog,
@@ -110,6 +116,7 @@ __all__ = [
     "broken_constraints",
     "epoch_metric",
     "measured_metrics",
+    "measures_the_model",
     "metric_values",
     "objective_values",
     "violations",

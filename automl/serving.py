@@ -18,6 +18,7 @@ import numpy as np
 
 from automl.components import VALUES
 from automl.custom_objects import plugin_packages
+from automl.decision import class_indices
 from automl.errors import ArtifactError, InputError
 from automl.model_files import load_keras_model, read_card
 from automl.plugins import load_catalog
@@ -43,6 +44,7 @@ class LoadedModel:
         self.card = card
         self.task: str = card["task"]
         self.class_labels: list[str] | None = card.get("class_labels")
+        self.threshold: float | None = (card.get("threshold") or {}).get("value")  # binary
         self.schema: dict[str, Any] = card.get("input_schema") or {
             "shape": card["input_shape"],
             "dtype": card.get("input_dtype", "float32"),
@@ -65,13 +67,15 @@ class LoadedModel:
         return self._output(x)
 
     def predict(self, x: Any) -> np.ndarray:
-        """Class labels (as recorded, strings) for classifiers; predicted values for regression,
-        shape (n, horizon) for a forecast."""
+        """Class labels (strings; a binary model's at its tuned `threshold`); predicted values for
+        regression, shape (n, horizon) for a forecast."""
         out = self._output(x)
-        if self.task in VALUES:
-            return out
-        labels = np.asarray(self.class_labels or [str(i) for i in range(out.shape[1])])
-        return labels[out.argmax(axis=1)]
+        return out if self.task in VALUES else self.labels_of(out)
+
+    def labels_of(self, proba: np.ndarray) -> np.ndarray:
+        """The labels `predict` gives for these `predict_proba` rows."""
+        labels = np.asarray(self.class_labels or [str(i) for i in range(proba.shape[1])])
+        return labels[class_indices(proba, self.threshold)]
 
     def _output(self, x: Any) -> np.ndarray:
         return predict_output(self.model, self.check(x), self.task)
@@ -345,7 +349,7 @@ def write_predictions(
     else:
         proba = model.predict_proba(x)
         labels = model.class_labels or [str(i) for i in range(proba.shape[1])]
-        arrays["label"] = columns["label"] = np.asarray(labels)[proba.argmax(axis=1)]
+        arrays["label"] = columns["label"] = model.labels_of(proba)
         arrays["probabilities"] = proba
         arrays["class_labels"] = np.asarray(labels)
         columns.update({f"p_{label}": proba[:, i] for i, label in enumerate(labels)})

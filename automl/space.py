@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.distributions import (
@@ -20,6 +20,12 @@ from optuna.distributions import (
 )
 
 from automl.spec import SLOT_KINDS, Slot, Spec, describe, is_searched
+
+if TYPE_CHECKING:
+    from automl.plugins import Catalog
+
+#: `training.batch_size` when a file does not say (the schema's default)
+DEFAULT_BATCH_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -150,6 +156,41 @@ def sample_config(trial: optuna.Trial, spec: Spec) -> TrialConfig:
         batch_size=batch_size,
         **chosen,
     )
+
+
+def default_params(spec: Spec, catalog: Catalog) -> dict[str, Any]:
+    """The known-good configuration, as Optuna parameters: the first option of every choice
+    slot and every searched parameter at its component's declared default, moved into the
+    file's range (the nearest value it allows). Fixed parameters are not Optuna parameters.
+    """
+    params: dict[str, Any] = {}
+    if isinstance(spec.training.batch_size, BaseDistribution):
+        params["training.batch_size"] = nearest(spec.training.batch_size, DEFAULT_BATCH_SIZE)
+    for slot in spec.slots:
+        option = slot.options[0]
+        if slot.is_choice:
+            params[slot.key] = option.name
+        component = catalog[slot.kind].get(option.name)
+        declared = {p.name: p.default for p in component.params}
+        for key, value in option.params.items():
+            if is_searched(value):
+                params[f"{slot.key}.{option.name}.{key}"] = nearest(value, declared.get(key))
+    return params
+
+
+def nearest(dist: BaseDistribution, value: Any) -> Any:
+    """The value of `dist` nearest to `value`: itself when allowed, else clipped into the range
+    (on its step grid), or the first choice of a categorical it is not among."""
+    if isinstance(dist, CategoricalDistribution):
+        return value if value in dist.choices else dist.choices[0]
+    if not isinstance(dist, IntDistribution | FloatDistribution):
+        raise TypeError(f"unsupported distribution {dist!r}")
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else dist.low
+    number = min(max(number, dist.low), dist.high)
+    if dist.step is not None:
+        steps = round((number - dist.low) / dist.step)
+        number = min(dist.low + steps * dist.step, dist.high)
+    return round(number) if isinstance(dist, IntDistribution) else float(number)
 
 
 def describe_space(spec: Spec) -> list[dict[str, Any]]:

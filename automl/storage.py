@@ -75,9 +75,21 @@ def display_url(url: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^/]*@", r"\1***@", url)
 
 
-def checkpoint_path(spec: Spec, trial_number: int) -> Path:
-    """Where the model of a finished trial is kept (only the top `keep_checkpoints`)."""
-    return study_dir(spec) / "trials" / f"{trial_number:05d}" / "model.keras"
+def trial_dir(spec: Spec, trial_number: int) -> Path:
+    """`runs/<study>/trials/<n>/`: a finished trial's fold models and out-of-fold predictions,
+    kept for the top `keep_checkpoints` trials only."""
+    return study_dir(spec) / "trials" / f"{trial_number:05d}"
+
+
+def checkpoint_path(spec: Spec, trial_number: int, fold: int = 0) -> Path:
+    """The model a trial trained on fold `fold` (a hold-out study has fold 0 only)."""
+    return trial_dir(spec, trial_number) / f"fold-{fold}.keras"
+
+
+def oof_path(spec: Spec, trial_number: int) -> Path:
+    """The trial's out-of-fold predictions, one row per development row (`Partition.x`): class
+    probabilities (n, k) or values (n,); NaN for rows no fold validated (a hold-out's train)."""
+    return trial_dir(spec, trial_number) / "oof.npy"
 
 
 def journal_path(spec: Spec, storage: str | None = None) -> Path | None:
@@ -338,6 +350,7 @@ __all__ = [
     "journal_path",
     "make_pruner",
     "make_sampler",
+    "oof_path",
     "open_storage",
     "open_study",
     "rdb_storage",
@@ -345,4 +358,5 @@ __all__ = [
     "retry_callback",
     "runs_dir",
     "study_dir",
+    "trial_dir",
 ]

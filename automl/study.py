@@ -19,7 +19,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.arrays import InMemoryData, data_space
-from automl.data import load_splits
+from automl.data import load_partition
 from automl.errors import AutoMLError
 from automl.forecast import baseline_text
 from automl.hooks import LifecycleHooks
@@ -29,6 +29,7 @@ from automl.parallel import (
     GpuPlan,
     LoopOutcome,
     Progress,
+    budget_lock,
     counted_trials,
     enable_compilation_cache,
     handle_signals,
@@ -38,6 +39,7 @@ from automl.parallel import (
 )
 from automl.plugins import Catalog, load_catalog
 from automl.result import Leaderboard, TuneResult
+from automl.space import default_params
 from automl.spec import Spec, open_space
 from automl.storage import open_study, study_dir
 
@@ -74,8 +76,9 @@ def run_study(
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials get one line each
     study = open_study(spec, storage, seed_offset=seed_offset)
     enable_compilation_cache(study_dir(spec))  # JAX only: trials reuse XLA compilations
-    splits = load_splits(spec, catalog)
-    objective = make_objective(spec, splits, catalog, storage, verbose)
+    enqueue_defaults(study, spec, catalog, storage)
+    partition = load_partition(spec, catalog)
+    objective = make_objective(spec, partition, catalog, storage, verbose)
     hooks = LifecycleHooks(catalog)  # a failing on_trial_end / on_study_* hook warns, naming it
     done = len(counted_trials(study))
     bar = Progress(budget, done, study, progress and done < budget)
@@ -99,6 +102,24 @@ def run_study(
         bar.close()
         hooks.on_study_end(study=study)
     return study, outcome
+
+
+def enqueue_defaults(
+    study: optuna.Study, spec: Spec, catalog: Catalog, storage: str | None
+) -> bool:
+    """Known-good first: the first trial of a new study is every component's declared default
+    (`automl.space.default_params`), so a plugin author's defaults are always tried.
+
+    Done under the budget lock, so that of several workers starting a study only one enqueues
+    it. A grid study explores its grid only. Returns whether a trial was enqueued.
+    """
+    if spec.study.sampler.name == "grid":
+        return False
+    with budget_lock(study, spec, storage):
+        if study.get_trials(deepcopy=False):
+            return False
+        study.enqueue_trial(default_params(spec, catalog), user_attrs={"defaults": True})
+    return True
 
 
 def _after_trial(spec: Spec, hooks: LifecycleHooks, bar: Progress, label: str) -> Callback:
@@ -283,4 +304,4 @@ def _finish(result: TuneResult, budget: int, started: float, print_leaderboard: 
     return result
 
 
-__all__ = ["run_study", "tune", "work", "worker_seed_offset"]
+__all__ = ["enqueue_defaults", "run_study", "tune", "work", "worker_seed_offset"]

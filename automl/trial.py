@@ -233,6 +233,8 @@ class TrialResult:
     duration: float
     history: dict[str, list[float]] = field(default_factory=dict)
     values: dict[str, float] = field(default_factory=dict)
+    #: the kept weights' output on the validation rows (`predict_output`): out-of-fold predictions
+    predictions: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def compile_model(
@@ -318,23 +320,32 @@ def run_trial(
     hook: Any = None,
     verbose: int = 0,
     record_history: Callable[[dict[str, list[float]]], None] | None = None,
+    report: bool = True,
+    epochs: int | None = None,
 ) -> TrialResult:
     """Build, compile, fit and score one configuration. Raises `optuna.TrialPruned` when pruned.
 
     Args:
         record_history: called with the per-epoch `loss`, `val_loss` and `score` of the epochs
             that ran, whether the trial completes, is pruned or fails. Defaults to `None`.
+        report: report each epoch's score to `trial`, whose pruner may stop the fit (`False`
+            for the folds after the first: `run_folds` reports their mean). Defaults to `True`.
+        epochs: train exactly this many epochs, without early stopping, and keep the last
+            weights (the folds after the first: nothing is chosen on the rows they are scored
+            on). Defaults to `None`: `config.epochs` with early stopping.
     """
     started = time.perf_counter()
     model, loss, schedules = compile_model(
         config, splits, catalog, trial_seed(spec, trial.number if trial is not None else 0)
     )
     metric = epoch_metric(spec, catalog, splits)
-    scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, trial, hook, loss)
-    callbacks = [scorer, *schedules, *_early_stopping(spec, metric.direction)]
+    reporter = trial if report else None
+    scorer = ScoreCallback(metric, splits.x_val, splits.y_val, splits.task, reporter, hook, loss)
+    stopping = _early_stopping(spec, metric.direction) if epochs is None else []
+    callbacks = [scorer, *schedules, *stopping]
     try:
         with catalog.blame("model_family", config.model.name):
-            fit_model(model, config, spec, splits, config.epochs, callbacks, verbose)
+            fit_model(model, config, spec, splits, epochs or config.epochs, callbacks, verbose)
     finally:
         if record_history is not None:
             record_history(scorer.history)
@@ -342,17 +353,11 @@ def run_trial(
         raise TrialFailed(f"the loss or the model output became NaN at epoch {scorer.nan_at + 1}")
     if scorer.pruned_at is not None:
         raise optuna.TrialPruned(f"pruned at epoch {scorer.pruned_at + 1}")
-    # the values of the weights we keep (EarlyStopping restored the best epoch), computed exactly
+    # the values of the weights we keep (EarlyStopping restored the best epoch), computed exactly;
+    # the predictions are kept whatever the metrics (out-of-fold predictions)
+    predictions = predict_output(model, splits.x_val, splits.task)
     names = measured_metrics(spec)
-    values = metric_values(
-        names,
-        catalog,
-        model,
-        splits.y_val,
-        predictions=lambda: predict_output(model, splits.x_val, splits.task),
-        rows=as_float_inputs(splits.x_val[:MEASURE_ROWS]),
-        splits=splits,
-    )
+    values = _validation_values(names, catalog, model, splits, predictions)
     scores = np.asarray(scorer.history["score"])
     ran = len(scorer.history["loss"])
     pick = np.argmax if maximizes(metric.direction) else np.argmin
@@ -364,4 +369,15 @@ def run_trial(
         duration=time.perf_counter() - started,
         history=scorer.history,
         values=values,
+        predictions=predictions,
+    )
+
+
+def _validation_values(
+    names: tuple[str, ...], catalog: Catalog, model: keras.Model, splits: Splits, output: Any
+) -> dict[str, float]:
+    """Each metric of `names` on the validation rows, given the model's `output` on them."""
+    rows = as_float_inputs(splits.x_val[:MEASURE_ROWS])
+    return metric_values(
+        names, catalog, model, splits.y_val, predictions=lambda: output, rows=rows, splits=splits
     )

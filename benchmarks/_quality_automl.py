@@ -31,9 +31,10 @@ FAMILIES = {
     "sequences": ["mlp", "lstm", "gru", "cnn1d"],
 }
 PREPROCESSOR = {"tabular": "standardize", "images": "min_max", "sequences": "standardize"}
-# the card key of automl's estimate of the exported model, in order of preference: the
-# cross-validated estimate where the card has one, else the best trial's validation score
-ESTIMATE_KEYS = ("cv_score", "estimate", "validation_score")
+# the card key of automl's estimate of the exported model, in order of preference: `estimate`
+# (mean and std over folds of the exported model's out-of-fold predictions; the validation score
+# of a hold-out study), else the best trial's own `validation_score` (cards of automl <= 0.2)
+ESTIMATE_KEYS = ("estimate", "validation_score")
 
 
 class AutomlRunError(RuntimeError):

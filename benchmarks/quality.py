@@ -8,8 +8,9 @@ with the same scikit-learn metric on the same test split:
 - automl: a short YAML a user would write (one generator for every task: the model families that
   fit, with their default ranges; standardize or min_max; the metric; `data.test: 0`; `trials`),
   run through the CLI (`automl tune`, `automl export`), the export scored in a subprocess via
-  `automl.load`. Its estimate is the card's cross-validated score where there is one, else its
-  validation score. automl's own defaults (folds, export kind) are measured, never set here.
+  `automl.load`. Its estimate is the card's `estimate` (the exported model's cross-validated
+  score; the validation score of a hold-out study). automl's own defaults (folds, export kind)
+  are measured, never set here.
 - scikit-learn: GridSearchCV (5 folds) over StandardScaler + SVC / LogisticRegression /
   HistGradientBoosting (Ridge / SVR / HistGradientBoosting for regression); the family with the
   best CV score is refitted and tested. Its estimate is that CV score.

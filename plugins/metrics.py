@@ -61,6 +61,7 @@ class Accuracy(BaseMetric):
     help = "Accuracy (higher is better)."
     tasks = CLASSIFICATION
     default_for = CLASSIFICATION
+    tunes_threshold = True
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return float(skm.accuracy_score(y_true, labels_of(y_pred)))
@@ -72,6 +73,7 @@ class BalancedAccuracy(BaseMetric):
     name = "balanced_accuracy"
     help = "Balanced accuracy: mean per-class recall (higher is better)."
     tasks = CLASSIFICATION
+    tunes_threshold = True
 
     def score(self, y_true: np.ndarray, y_pred: np.ndarray) -> float:
         return float(skm.balanced_accuracy_score(y_true, labels_of(y_pred)))
@@ -82,6 +84,9 @@ class AveragedScore(BaseMetric):
 
     def __init__(self, what: str, average: str) -> None:
         self.what, self.average = what, average
+        # precision or recall alone is maximized by a degenerate threshold (recall 1.0 when
+        # everything is positive): only F1, which balances them, gets a tuned threshold
+        self.tunes_threshold = what == "f1"  # type: ignore[misc]
         suffix = "" if average == "binary" else f"_{average}"
         self.name = f"{what}{suffix}"  # type: ignore[misc]
         self.tasks = ("binary",) if average == "binary" else CLASSIFICATION  # type: ignore[misc]

@@ -13,7 +13,7 @@ import pytest
 
 IRIS_SPACE = """
 study: {{name: {name}, metric: accuracy, trials: 2, sampler: random, pruner: none, seed: 0}}
-data: {{source: {{sklearn: {{name: iris}}}}, validation: 0.3, test: 0.0}}
+data: {{source: {{sklearn: {{name: iris}}}}, folds: 1, validation: 0.3, test: 0.0}}
 training: {{epochs: 1, batch_size: 32}}
 {extra}
 model: {model}

@@ -21,6 +21,7 @@ def quick_spec(name: str, catalog: Any) -> Any:
     data["training"]["epochs"] = 1
     data["study"]["timeout"] = None
     data["data"]["limit"] = 300  # keep the suite fast (the sequence set has 600 rows)
+    data["data"]["folds"] = 1  # one split, also to keep it fast (folds: tests/test_objective.py)
     return resolve(RawSpace(data, lines, str(path)), catalog)
 
 

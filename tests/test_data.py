@@ -85,3 +85,26 @@ def test_ordered_data_is_split_by_time_with_a_gap() -> None:
         AutoMLError, match="ordered in time: cross-validation would train on the future"
     ):
         partition_dataset(data, 0.2, 0.1, task="regression", folds=5)
+
+
+def test_auto_folds_fall_back_where_folds_cannot_be_made() -> None:
+    assert fold_count("auto", 500, ordered=True) == 1  # a time series keeps its ordered hold-out
+    assert fold_count("auto", 500, smallest_class=3) == 3  # a rare class: as many folds as rows
+    assert fold_count("auto", 500, smallest_class=1) == 1
+    # through partition_dataset: 3 rows of the rare class in 40 development rows -> 3 folds
+    data = Dataset(x=np.zeros((40, 2)), y=np.array([0] * 37 + [1] * 3))
+    part = partition_dataset(data, validation=0.2, test=0.0, folds="auto")
+    assert len(part.folds) == 3
+    assert [int(part.y[va].sum()) for _, va in part.folds] == [1, 1, 1]
+    series = Dataset(np.arange(50.0)[:, None], np.arange(50.0), ordered=True)
+    assert len(partition_dataset(series, 0.2, 0.1, task="regression", folds="auto").folds) == 1
+
+
+def test_a_space_cross_validates_small_data_by_default(write_space, catalog) -> None:
+    from automl.data import load_partition
+    from automl.spec import load_spec
+
+    spec = load_spec(write_space("data: {source: {sklearn: {name: iris}}}\nmodel: mlp\n"))
+    assert spec.data.folds == "auto"
+    part = load_partition(spec, catalog)
+    assert len(part.folds) == 5 and len(part.x) == 120  # 150 rows, 20% test

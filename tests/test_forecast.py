@@ -173,3 +173,95 @@ def test_tune_and_trials_print_the_baselines_under_the_leaderboard(
         assert "  seasonal naive (period 5)  mae 0.5000\n" in out  # a period of trend: 5 x 0.1
     assert main(["trials", str(space), "--json"]) == 0
     assert "baselines" not in capsys.readouterr().out
+
+
+WINDOWS_PLUGIN = """
+import numpy as np
+
+from automl import hookimpl
+from automl.components import BaseDataSource
+from automl.data import Dataset
+
+
+class Windows(BaseDataSource):
+    name = "windows"
+    help = "Windows of a noisy trend, given as unordered rows (no time order announced)."
+
+    def load(self, **params):
+        rng = np.random.default_rng(0)
+        series = np.cumsum(rng.normal(size=130)) + np.linspace(0.0, 20.0, 130) ** 1.5
+        x = np.stack([series[i : i + 4, None] for i in range(120)]).astype("float32")
+        y = np.stack([series[i + 4 : i + 7] for i in range(120)]).astype("float32")
+        schema = {"window": 4, "columns": ["v"], "target_index": 0, "horizon": 3, "stride": 1}
+        return Dataset(x=x, y=y, task="forecast", name="windows", schema=schema)
+
+
+@hookimpl
+def register_data_sources(register):
+    register(Windows())
+"""
+
+
+def test_folds_and_the_export_scale_mase_by_their_own_training_rows(
+    tmp_path: Path, write_space: Any
+) -> None:
+    """A forecast given as unordered windows is cross-validated: each fold's MASE is scaled by
+    that fold's training rows, the card's estimate fold by fold the same way, and the exported
+    model's test MASE by the rows it was trained on (every development row, for a bag)."""
+    from automl.data import load_partition
+    from automl.export import export_model
+    from automl.forecast import errors, naive_forecasts, training_scale
+    from automl.spec import open_space
+    from automl.storage import checkpoint_path, oof_path
+    from automl.study import tune
+
+    (tmp_path / "windows_plugin.py").write_text(WINDOWS_PLUGIN)
+    space = write_space(
+        """
+        plugins: [windows_plugin.py]
+        study: {name: cv-forecast, metric: mase, trials: 1, seed: 0, keep_checkpoints: 1}
+        data: {source: windows, task: forecast, folds: 2, test: 0.25}
+        training: {epochs: 2, batch_size: 16, early_stopping: false}
+        model: {mlp: {layers: 1, units: 4}}
+        """
+    )
+    spec, catalog = open_space(space)
+    (trial,) = tune(spec, progress=False).study.trials
+    partition = load_partition(spec, catalog)
+    assert len(partition.folds) == 2
+    oof = np.load(oof_path(spec, trial.number))
+    scales = [training_scale(partition.fold(k)) for k in range(2)]
+    assert scales[0] != pytest.approx(scales[1])  # the folds' training rows differ
+    expected = []
+    for k, (_, val) in enumerate(partition.folds):
+        model = keras.saving.load_model(checkpoint_path(spec, trial.number, k))
+        np.testing.assert_allclose(oof[val], model.predict(partition.x[val], verbose=0), rtol=1e-5)
+        expected.append(np.mean(np.abs(partition.y[val] - oof[val])) / scales[k])
+    assert trial.user_attrs["fold_scores"] == pytest.approx(expected, rel=1e-5)
+    assert trial.value == pytest.approx(np.mean(expected), rel=1e-5)
+
+    card = json_card(export_model(spec, tmp_path / "bag"))
+    assert card["export"]["kind"] == "bag"
+    assert card["estimate"]["folds"] == pytest.approx(expected, rel=1e-5)
+    bag = keras.saving.load_model(tmp_path / "bag" / "model.keras")
+    test = partition.test
+    pred = bag.predict(test.x_test, verbose=0)
+    scale = training_scale(partition.development())  # the bag's fold models saw every row
+    assert scale not in (pytest.approx(scales[0]), pytest.approx(scales[1]))
+    assert card["test_score"] == pytest.approx(
+        np.mean(np.abs(test.y_test - pred)) / scale, rel=1e-4
+    )
+    evaluation = card["evaluation"]
+    assert evaluation["split"] == "test"
+    assert evaluation["mase"] == pytest.approx(card["test_score"], rel=1e-6)
+    naive = errors(
+        test.y_test, naive_forecasts(test.x_test, test.schema)["naive (last value)"], scale
+    )
+    assert evaluation["baselines"]["naive (last value)"]["mase"] == pytest.approx(naive["mase"])
+    assert len(evaluation["mae_by_step"]) == 3
+
+
+def json_card(directory: Path) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads((directory / "model.json").read_text()))

@@ -166,5 +166,16 @@ def test_single_objective_rows_are_as_before() -> None:
     study = _study("maximize", [0.5], [C])
     (row,) = leaderboard(study)
     assert sorted(row) == sorted(
-        ["rank", "trial", "score", "state", "epochs", "duration", "params", "reason"]
+        [
+            "rank",
+            "trial",
+            "score",
+            "std",
+            "folds",
+            "state",
+            "epochs",
+            "duration",
+            "params",
+            "reason",
+        ]
     )

@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 from study_util import tune_space
 
 from automl.cli import main
-from automl.errors import StudyError
+from automl.errors import ExportError, StudyError
 from automl.export import export_model
 from automl.leaderboard import leaderboard, pareto_front
 from automl.spec import load_spec
@@ -154,6 +154,11 @@ def test_export_refuses_an_infeasible_trial_and_exports_a_chosen_point(
     assert card["validation_score"] == pytest.approx(point.values[0])
     assert card["evaluation"]["objectives"]["params"] == point.values[1]
     assert card["evaluation"]["objectives"]["accuracy"] == card["test_score"]
+    # 5 folds (data.folds: auto on iris), but params is measured: one refit, not 5x the params
+    assert card["data"]["folds"] == 5 and card["export"]["kind"] == "single"
+    assert card["parameters"]["total"] == point.values[1]
+    with pytest.raises(ExportError, match=r"--ensemble would multiply what params measured"):
+        export_model(str(space), tmp_path / "ensemble", ensemble=2)
 
 
 def test_the_report_plots_the_front(space: Path, study) -> None:  # type: ignore[no-untyped-def]

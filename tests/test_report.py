@@ -389,6 +389,7 @@ study:
   seed: 0
 data:
   source: {sklearn: {name: iris}}
+  folds: 1
 preprocessors: [standardize]
 model: {mlp: {layers: 1, units: {low: 4, high: 16}}}
 optimizer: {adam: {learning_rate: {low: 0.01, high: 0.1, log: true}}}

@@ -8,6 +8,7 @@ diabetes (numeric columns with names) and an image-folder classifier.
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import textwrap
 from collections.abc import Iterator
@@ -35,6 +36,7 @@ study:
   metric: accuracy
 data:
   source: {csv: {path: churn.csv, target: churned}}
+  folds: 1
   validation: 0.2
   test: 0.2
 preprocessors: [impute, one_hot, standardize]
@@ -49,6 +51,7 @@ study:
   metric: rmse
 data:
   source: {sklearn: {name: diabetes}}
+  folds: 1
   validation: 0.2
   test: 0.2
 preprocessors: [standardize]
@@ -63,6 +66,7 @@ study:
   metric: accuracy
 data:
   source: {image_folder: {path: images, height: 8, width: 8, channels: 1}}
+  folds: 1
   validation: 0.2
   test: 0.2
 preprocessors: [{rescale: {scale: 0.00392156862745098}}]
@@ -141,7 +145,11 @@ def test_predict_csv_labels_and_probabilities(churn_model: Path, tmp_path: Path)
     assert len(rows) == 600
     proba = np.asarray([[float(r[2]), float(r[3])] for r in rows])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
-    assert [r[1] for r in rows] == [["no", "yes"][i] for i in proba.argmax(axis=1)]
+    # the label is "yes" where p_yes reaches the decision threshold tuned at export (accuracy
+    # on a binary task), recorded in model.json
+    threshold = json.loads((churn_model / "model.json").read_text())["threshold"]["value"]
+    assert 0.0 < threshold < 1.0
+    assert [r[1] for r in rows] == [["no", "yes"][int(p >= threshold)] for p in proba[:, 1]]
     # the API on the raw cells (target column dropped) gives the same labels
     model = automl.load(churn_model)
     names, data = _read_rows(CHURN)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from automl.space import sample_config
+from automl.space import default_params, nearest, sample_config
 from automl.spec import grid_search_space, load_spec
 
 SPACE = """
@@ -66,3 +68,54 @@ def test_batch_size_is_sampled_before_the_slots(write_space) -> None:
     config = sample_config(trial, spec)
     assert list(trial.params)[:2] == ["training.batch_size", "model"]
     assert config.batch_size == trial.params["training.batch_size"]
+
+
+DEFAULTS = """
+study: {name: s, metric: accuracy}
+data: {source: {sklearn: {name: digits}}}
+training: {batch_size: [64, 16]}
+model:
+  mlp: {units: {low: 200, high: 300}}
+  cnn: {}
+optimizer:
+  adam: {learning_rate: {low: 0.002, high: 0.01, log: true}}
+  sgd: {}
+regularizer: {l2: {}, none: {}}
+"""
+
+
+def test_default_params_are_the_declared_defaults_moved_into_the_file_range(
+    write_space, catalog
+) -> None:
+    spec = load_spec(write_space(DEFAULTS), catalog=catalog)
+    # the README's table: mlp layers = 2, units = 128, dropout = 0; adam learning_rate = 1e-3;
+    # l2 factor = 1e-4; the first option of every choice; batch size 32 is not among [64, 16]
+    assert default_params(spec, catalog) == {
+        "training.batch_size": 64,
+        "model": "mlp",
+        "model.mlp.layers": 2,
+        "model.mlp.units": 200,  # 128 clipped into [200, 300]
+        "model.mlp.dropout": 0.0,
+        "optimizer": "adam",
+        "optimizer.adam.learning_rate": 0.002,  # 1e-3 clipped into [0.002, 0.01]
+        "regularizers.0": "l2",
+        "regularizers.0.l2.factor": 0.0001,
+    }
+
+
+@pytest.mark.parametrize(
+    ("dist", "value", "expected"),
+    [
+        (IntDistribution(16, 512, log=True), 128, 128),
+        (IntDistribution(1, 9, step=4), 4, 5),  # the grid is 1, 5, 9
+        (FloatDistribution(0.1, 0.5, step=0.2), 0.0, 0.1),
+        (FloatDistribution(0.1, 0.5, step=0.2), 0.42, 0.5),
+        (FloatDistribution(0.0, 1.0), None, 0.0),  # no declared number: the low end
+        (CategoricalDistribution(["max", "avg"]), "avg", "avg"),
+        (CategoricalDistribution(["max", "avg"]), "sum", "max"),
+    ],
+)
+def test_nearest_allowed_value(dist, value, expected) -> None:  # type: ignore[no-untyped-def]
+    got = nearest(dist, value)
+    assert got == expected
+    assert type(got) is type(expected)  # an int distribution gives an int

@@ -22,6 +22,7 @@ from automl.storage import (
     heartbeat_settings,
     journal_path,
     make_pruner,
+    oof_path,
     open_study,
     study_dir,
 )
@@ -29,7 +30,7 @@ from automl.study import tune
 
 TINY = """
 study: {name: tiny, metric: accuracy, trials: 2, seed: 0, sampler: random, pruner: none}
-data: {source: {sklearn: {name: iris}}}
+data: {source: {sklearn: {name: iris}}, folds: 1}
 training: {epochs: 1, batch_size: 32}
 model:
   mlp: {layers: 1, units: 8}
@@ -40,7 +41,9 @@ optimizer: adam
 def test_paths_of_a_study(write_space, runs_dir: Path) -> None:
     spec = load_spec(write_space(TINY))
     assert study_dir(spec) == runs_dir / "tiny"
-    assert checkpoint_path(spec, 7) == runs_dir / "tiny" / "trials" / "00007" / "model.keras"
+    assert checkpoint_path(spec, 7) == runs_dir / "tiny" / "trials" / "00007" / "fold-0.keras"
+    assert checkpoint_path(spec, 7, 3) == runs_dir / "tiny" / "trials" / "00007" / "fold-3.keras"
+    assert oof_path(spec, 7) == runs_dir / "tiny" / "trials" / "00007" / "oof.npy"
     assert journal_path(spec) == runs_dir / "tiny" / "journal.log"
     assert journal_path(spec, "elsewhere/j.log") == Path("elsewhere/j.log")
     assert journal_path(spec, "sqlite:///x.db") is None
@@ -154,7 +157,7 @@ def test_workers_starting_at_once_on_a_fresh_database(postgres_server: str) -> N
 IRIS = """
 study:
   {{name: samplers, metric: accuracy, trials: 2, seed: 0, sampler: {sampler}, pruner: {pruner}}}
-data: {{source: {{sklearn: {{name: iris}}}}}}
+data: {{source: {{sklearn: {{name: iris}}}}, folds: 1}}
 training: {{epochs: 2, batch_size: 32}}
 model:
   mlp: {{layers: 1, units: [4, 8], dropout: 0.0}}

@@ -20,6 +20,7 @@ DIGITS = """
 study: {name: e2e, metric: accuracy, trials: 2, seed: 0, sampler: random}
 data:
   source: {sklearn: {name: digits}}
+  folds: 1
   limit: 300
 training: {epochs: 1, batch_size: 32}
 preprocessors: [min_max]
@@ -213,6 +214,7 @@ def test_shipped_issue2_spaces_run(name: str, tmp_path: Path) -> None:
     )
     data["training"]["epochs"] = 1
     data["data"]["limit"] = 200
+    data["data"]["folds"] = 1  # one split keeps the suite fast (folds: tests/test_objective.py)
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data))
     result = tune(load_spec(path), trials=1, progress=False)

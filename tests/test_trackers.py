@@ -25,7 +25,7 @@ MLFLOW = "automl_plugins.mlflow_tracker"
 
 SPACE = """
 study: {{name: {name}, metric: accuracy, trials: 3, pruner: none, seed: 0}}
-data: {{source: {{sklearn: {{name: iris}}}}}}
+data: {{source: {{sklearn: {{name: iris}}}}, folds: 1}}
 training: {{epochs: {epochs}, batch_size: 16, early_stopping: false}}
 preprocessors: [standardize]
 model: {{mlp: {{layers: 1, units: {{low: 4, high: 16}}, dropout: 0.0}}}}

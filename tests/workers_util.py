@@ -47,6 +47,7 @@ study:
 plugins: [mark_plugin.py]
 data:
   source: {{sklearn: {{name: iris}}}}
+  folds: 1
 training:
   epochs: 1
   batch_size: 32

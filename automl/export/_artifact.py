@@ -1,4 +1,4 @@
-"""`export_model`: the best (or a chosen) trial -> a verified artifact directory, step by step."""
+"""`export_model`: the best trial (or an ensemble) -> a verified artifact directory, in steps."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import numpy as np
 from automl.custom_objects import keras_imports
 from automl.errors import ExportError
 from automl.export._atomic import atomic_directory
-from automl.export._card import build_card, evaluate, held_out, write_card
+from automl.export._card import build_card, write_card
+from automl.export._estimate import assess
 from automl.export._formats import (
     parse_formats,
     plan_formats,
@@ -21,11 +22,21 @@ from automl.export._formats import (
 )
 from automl.export._source import choose_model
 from automl.export._usage import loading_snippets
-from automl.plugins import load_catalog
+from automl.measures import epoch_metric
+from automl.plugins import Catalog, load_catalog
 from automl.spec import Spec, open_space
 
 # rows of the held-out split used for the round-trip check of each format
 CHECK_ROWS = 1024
+
+
+def _opened(
+    space: str | Path | Mapping[str, Any] | Spec, plugins: tuple[str, ...]
+) -> tuple[Spec, Catalog]:
+    """The space and its plugin catalog, from a file, a dict or an already loaded `Spec`."""
+    if isinstance(space, Spec):
+        return space, load_catalog(space.plugins)
+    return open_space(space, plugins)
 
 
 def export_model(
@@ -38,8 +49,9 @@ def export_model(
     retrain: bool = False,
     formats: str | Iterable[str] | None = None,
     verbose: int = 0,
+    ensemble: int | None = None,
 ) -> Path:
-    """Write a verified artifact directory for the best (or the given) trial.
+    """Write a verified artifact directory for the best (or the given) trial, or an ensemble.
 
     Args:
         space: a YAML path or a loaded `Spec`.
@@ -48,31 +60,33 @@ def export_model(
         storage: an Optuna storage URL. Defaults to `None` (the study's journal file).
         plugins: local plugin modules or .py files. Defaults to `()`.
         force: replace an existing `out`. Defaults to `False`.
-        retrain: train the trial's configuration again on train + validation for its best
-            epoch count, then evaluate on test. Defaults to `False` (the trial's own weights).
+        retrain: (`--single`) train the trial's configuration again on every development row
+            for its best epoch count. Defaults to `False`: the trial's own weights (its fold
+            models averaged, for a cross-validated study).
         formats: extra formats besides `keras` (`saved_model`, `onnx`, `tflite`, `all`: every
             format this model can be exported to, the others listed in the card as skipped).
             Defaults to `None` (`keras` only).
         verbose: Keras fit verbosity when retraining. Defaults to `0`.
+        ensemble: greedy ensemble selection over the top `ensemble` trials. Defaults to `None`.
     """
     parse_formats(formats)  # a misspelled format fails before anything else
     require_backend(formats)  # so does one the Keras backend cannot write (onnx on JAX)
     out = Path(out)
     if out.exists() and not force:
         raise ExportError(f"{out} already exists: pass --force to replace it")
-    if isinstance(space, Spec):
-        spec, catalog = space, load_catalog(space.plugins)
-    else:
-        spec, catalog = open_space(space, plugins)
-    exported, splits = choose_model(
-        spec, catalog, number=trial, storage=storage, retrain=retrain, verbose=verbose
-    )
-    evaluated, test_score = evaluate(exported.model, splits, spec, catalog)
-    _, held_out_x, _ = held_out(splits)
-    check_x = np.asarray(held_out_x[:CHECK_ROWS])
+    spec, catalog = _opened(space, plugins)
+    exported, partition = choose_model(
+        spec, catalog, number=trial, storage=storage, retrain=retrain, verbose=verbose,
+        ensemble=ensemble,
+    )  # fmt: skip
+    # the first metric of the predictions (`assess` fits it to each score's training rows)
+    metric = epoch_metric(spec, catalog, partition.development())
+    assessment = assess(exported, partition, metric, spec.study.seed)
+    test_x = partition.test.x_test
+    check_x = np.asarray((test_x if len(test_x) else partition.x)[:CHECK_ROWS])
     chosen_formats, card_skipped = plan_formats(formats, check_x)
     reference = raw_predict(exported.model, check_x).astype("float64")
-    card = build_card(spec, catalog, exported, splits, evaluated, test_score)
+    card = build_card(spec, catalog, exported, partition, assessment)
     with atomic_directory(out) as directory:
         card["formats"] = {
             fmt: write_format(fmt, exported.model, directory, check_x, reference)

@@ -19,14 +19,16 @@ import numpy as np
 from sklearn import metrics
 
 from automl import forecast
-from automl.data import Splits
+from automl.data import Partition, Splits
+from automl.decision import class_indices
 from automl.export._config import components_used, recorded_config
+from automl.export._estimate import Assessment
+from automl.export._markdown import model_card_markdown
 from automl.export._source import ExportedModel
-from automl.export._usage import files_markdown, loading_markdown
 from automl.measures import MEASURE_ROWS, metric_values
 from automl.plugins import Catalog
 from automl.spec import Spec
-from automl.trial import as_float_inputs, predict_output
+from automl.trial import as_float_inputs
 
 # distributions whose versions matter for reloading a model
 VERSIONED = (
@@ -81,46 +83,16 @@ def plugins_used(components: list[tuple[str, str]], catalog: Catalog) -> list[di
     return list(seen.values())
 
 
-def held_out(splits: Splits) -> tuple[str, np.ndarray, np.ndarray]:
-    """The split the exported model is evaluated and checked on: test, else validation."""
-    if len(splits.x_test) > 0:
-        return "test", splits.x_test, splits.y_test
-    return "validation", splits.x_val, splits.y_val
-
-
-def evaluate(
-    model: keras.Model, splits: Splits, spec: Spec, catalog: Catalog
-) -> tuple[dict[str, Any], float | None]:
-    """The card's `evaluation` on the held-out split, and the test score (None without test).
-
-    With several objectives, `evaluation.objectives` has each one on the held-out split (the
-    measures of the model, such as its latency, taken again on this machine).
-    """
-    split, x, y = held_out(splits)
-    pred = predict_output(model, x, splits.task)
-    values = metric_values(
-        spec.study.metrics,
-        catalog,
-        model,
-        y,
-        predictions=lambda: pred,
-        rows=as_float_inputs(x[:MEASURE_ROWS]),
-        splits=splits,
-    )
-    test_score = values[spec.study.metric] if split == "test" else None
-    if splits.task == "forecast":  # with the naive baselines on the same split
-        evaluated = {"split": split, **forecast.evaluation(splits, x, y, pred)}
-    else:
-        evaluated = {"split": split, **evaluation(y, pred, splits.task, splits.class_names)}
-    if spec.study.multi_objective:
-        evaluated["objectives"] = values
-    return evaluated, test_score
-
-
 def evaluation(
-    y_true: np.ndarray, y_pred: np.ndarray, task: str, labels: list[str] | None
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    task: str,
+    labels: list[str] | None,
+    threshold: float | None = None,
 ) -> dict[str, Any]:
-    """scikit-learn scores on one split: confusion matrix, per-class precision/recall; or errors."""
+    """scikit-learn scores on one split: confusion matrix, per-class precision/recall; or errors.
+
+    Class decisions are the model's (`automl.decision.class_indices` at `threshold`)."""
     if task == "regression":
         pred = np.asarray(y_pred, dtype="float64").reshape(-1)
         return {
@@ -129,9 +101,11 @@ def evaluation(
             "rmse": float(np.sqrt(metrics.mean_squared_error(y_true, pred))),
             "r2": float(metrics.r2_score(y_true, pred)) if len(y_true) > 1 else None,
         }
+    if not len(y_true):
+        return {"rows": 0}
     k = np.asarray(y_pred).shape[1]
     names = labels or [str(i) for i in range(k)]
-    pred = np.asarray(y_pred).argmax(axis=1)
+    pred = class_indices(y_pred, threshold)
     precision, recall, f1, support = metrics.precision_recall_fscore_support(
         y_true, pred, labels=list(range(k)), zero_division=0
     )
@@ -168,12 +142,11 @@ def build_card(
     spec: Spec,
     catalog: Catalog,
     exported: ExportedModel,
-    splits: Splits,
-    evaluated: dict[str, Any],
-    test_score: float | None,
+    partition: Partition,
+    assessment: Assessment,
 ) -> dict[str, Any]:
     """The contents of `model.json`, all but `formats` (added once every file is written)."""
-    trial, retrained = exported.trial, exported.retrained
+    trial, retrained, splits = exported.trial, exported.retrained, partition.fold(0)
     schema = input_schema(splits)
     return {
         "study": spec.study.name,
@@ -185,10 +158,15 @@ def build_card(
         "direction": spec.study.direction,
         **_objectives(spec, trial),
         "validation_score": exported.validation_score,
-        "test_score": test_score,
+        "estimate": assessment.estimate,
+        "test_score": assessment.test_score,
+        "test_interval": assessment.test_interval,
+        "gap": assessment.gap,
+        "threshold": assessment.threshold,
+        "export": _export_section(exported),
         "retrained": retrained,
-        "evaluation": evaluated,
-        "task": splits.task,
+        "evaluation": _evaluation_section(spec, catalog, exported, partition, assessment),
+        "task": partition.task,
         "input_shape": list(splits.input_shape),
         "input_dtype": schema["dtype"],
         "class_labels": splits.class_names,
@@ -196,6 +174,8 @@ def build_card(
         "input_schema": schema,
         "data": {
             "name": splits.name,
+            "development_rows": len(partition.x),
+            "folds": len(partition.folds),
             "train_rows": len(splits.x_train),
             "validation_rows": len(splits.x_val),
             "test_rows": len(splits.x_test),
@@ -214,6 +194,63 @@ def build_card(
         "keras_backend": keras.backend.backend(),
         "versions": package_versions(),
         "exported_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _evaluation_section(
+    spec: Spec,
+    catalog: Catalog,
+    exported: ExportedModel,
+    partition: Partition,
+    assessment: Assessment,
+) -> dict[str, Any]:
+    """`evaluation`: scikit-learn's scores of the model's decisions on `assessment.split`; a
+    forecast's errors beside the naive baselines' on the same rows, scaled (MASE) by the series
+    the model was trained on."""
+    if partition.task == "forecast" and len(assessment.y):
+        ev = forecast.evaluation(assessment.trained, assessment.x, assessment.y, assessment.output)
+    else:
+        ev = evaluation(
+            assessment.y, assessment.output, partition.task, partition.test.class_names,
+            assessment.threshold_value,
+        )  # fmt: skip
+    return {
+        "split": assessment.split,
+        **ev,
+        **_held_out_objectives(spec, catalog, exported, partition, assessment),
+    }
+
+
+def _held_out_objectives(
+    spec: Spec,
+    catalog: Catalog,
+    exported: ExportedModel,
+    partition: Partition,
+    assessment: Assessment,
+) -> dict[str, Any]:
+    """With several objectives, `{"objectives": {metric: value}}` on the split `evaluation`
+    describes (the measures of the model, such as its latency, taken again on this machine)."""
+    if not spec.study.multi_objective or not len(assessment.y):
+        return {}
+    values = metric_values(
+        spec.study.metrics,
+        catalog,
+        exported.model,
+        assessment.y,
+        predictions=lambda: assessment.output,
+        rows=as_float_inputs(assessment.x[:MEASURE_ROWS]),
+        splits=assessment.trained,
+    )
+    return {"objectives": values}
+
+
+def _export_section(exported: ExportedModel) -> dict[str, Any]:
+    """What the exported model is: kind, members and weights, size (latency: added later)."""
+    return {
+        "kind": exported.kind,
+        "members": exported.members,
+        "parameters": int(exported.model.count_params()),
+        "selection": exported.selection,
     }
 
 
@@ -238,82 +275,3 @@ def write_card(directory: Path, card: dict[str, Any]) -> None:
     """`model.json` and `MODEL_CARD.md` into `directory`."""
     (directory / "model.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
     (directory / "MODEL_CARD.md").write_text(model_card_markdown(card))
-
-
-# --- MODEL_CARD.md -----------------------------------------------------------------------------
-
-
-def model_card_markdown(card: dict[str, Any]) -> str:
-    """A short human-readable summary of `model.json`."""
-    lines = [f"# Model card: {card['study']}, trial {card['trial']}", "", *_summary(card)]
-    lines += ["", "## Parameters", ""]
-    lines += [f"- `{k}`: {v}" for k, v in card["params"].items()] or ["- (none searched)"]
-    lines += ["", f"## Evaluation on the {card['evaluation']['split']} split", ""]
-    lines += _evaluation(card["evaluation"])
-    lines += ["", "## Files", "", *files_markdown(card)]
-    lines += ["", "## Loading", "", "With automl: `automl.load(DIR).predict(x)`, or"]
-    lines += ["`automl predict DIR INPUT`. With each format's own library:", ""]
-    lines += loading_markdown(card)
-    lines += [f"Keras backend {card['keras_backend']}; versions in `model.json`.", ""]
-    return "\n".join(lines)
-
-
-def _num(v: Any) -> str:
-    return f"{v:.4f}" if isinstance(v, float) else "-" if v is None else str(v)
-
-
-def _summary(card: dict[str, Any]) -> list[str]:
-    """The bullet points under the title: data, input, scores, weights, classes."""
-    data, schema = card["data"], card["input_schema"]
-    names = schema.get("feature_names") or []
-    columns = f", columns {', '.join(names[:12])}" + (" ..." if len(names) > 12 else "")
-    lines = [
-        f"- Task: {card['task']}; data: {data['name'] or '-'} "
-        f"({data['train_rows']} train / {data['validation_rows']} validation / "
-        f"{data['test_rows']} test rows)",
-        f"- Input: {schema['kind']}, shape {tuple(schema['shape'])}, {schema['dtype']}"
-        + (columns if names else ""),
-        f"- Validation {card['metric']}: {_num(card['validation_score'])}; "
-        f"test {card['metric']}: {_num(card['test_score'])}",
-    ]
-    if card.get("parameters"):
-        count = card["parameters"]
-        lines.append(f"- Model: {count['total']:,} parameters ({count['trainable']:,} trainable)")
-    r = card["retrained"]
-    if r:
-        lines.append(
-            f"- Retrained on train + validation ({r['train_rows']} rows) for {r['epochs']} epochs "
-            f"in {r['seconds']:.1f}s; the validation score is the tuned trial's"
-        )
-    else:
-        lines.append(
-            f"- Weights of the tuned trial (trained {_num(card['training_seconds']['trial'])}s)"
-        )
-    if card["class_labels"]:
-        lines.append(f"- Classes: {', '.join(card['class_labels'])}")
-    return lines
-
-
-def _evaluation(ev: dict[str, Any]) -> list[str]:
-    """Per-class precision and recall for classifiers; MAE, RMSE and R2 for regression; the
-    errors of a forecast beside its naive baselines'."""
-    if "baselines" in ev:
-        rows = {"this model": ev, **ev["baselines"]}
-        lines = ["| forecast | MAE | RMSE | MAPE | MASE |", "|---|---|---|---|---|"]
-        return lines + [
-            f"| {name} | {_num(e['mae'])} | {_num(e['rmse'])} | {_num(e['mape'])} | "
-            f"{_num(e['mase'])} |"
-            for name, e in rows.items()
-        ]
-    if "per_class" not in ev:
-        return [f"MAE {_num(ev['mae'])}, RMSE {_num(ev['rmse'])}, R2 {_num(ev['r2'])}"]
-    lines = ["| class | precision | recall | support |", "|---|---|---|---|"]
-    lines += [
-        f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['support']} |"
-        for name, m in ev["per_class"].items()
-    ]
-    return [
-        *lines,
-        "",
-        "Confusion matrix (rows: true class, columns: predicted) is in `model.json`.",
-    ]

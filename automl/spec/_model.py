@@ -131,7 +131,7 @@ class DataSpec:
     stratify: bool
     task: str | None
     limit: int | None
-    folds: int | str = 1
+    folds: int | str = "auto"
 
 
 @dataclass(frozen=True)

@@ -85,8 +85,9 @@ class DataModel(_Strict):
     stratify: bool = True
     task: Literal["binary", "multiclass", "regression", "forecast"] | None = None
     limit: int | None = Field(None, gt=0)
-    # cross-validation folds: K >= 2, 1 (one hold-out split of `validation`), or auto
-    folds: int | str = 1
+    # cross-validation folds: K >= 2, 1 (one hold-out split of `validation`), or auto (5 below
+    # 10,000 development rows, else 1: automl.data.fold_count)
+    folds: int | str = "auto"
 
     @field_validator("folds", mode="before")
     @classmethod

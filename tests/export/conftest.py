@@ -1,7 +1,9 @@
-"""One small digits CNN study (min_max preprocessing inside the model), tuned once per session.
+"""Two small studies tuned once per session: a digits CNN on one hold-out split (min_max
+preprocessing inside the model) and a cross-validated digits MLP (3 folds, 3 trials, every
+trial's fold models kept).
 
-The tests under tests/export/ export it in several ways; `exported_all` is its best trial in
-every format, written once.
+The tests under tests/export/ export them in several ways; `exported_all` is the hold-out
+study's best trial in every format, written once.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ study:
   seed: 0
 data:
   source: {sklearn: {name: digits}}
+  folds: 1
   validation: 0.2
   test: 0.2
 training:
@@ -41,12 +44,53 @@ optimizer:
 """
 
 
+CV_SPACE = """
+study:
+  name: export-cv
+  metric: accuracy
+  trials: 3
+  sampler: {random: {}}
+  pruner: none
+  seed: 0
+data:
+  source: {sklearn: {name: digits, images: false}}
+  folds: 3
+  test: 0.2
+training:
+  epochs: 2
+  batch_size: 32
+preprocessors: [min_max]
+model:
+  mlp: {layers: 1, units: {low: 8, high: 64, log: true}, dropout: 0.0}
+optimizer:
+  adam: {learning_rate: {low: 0.001, high: 0.01, log: true}}
+"""
+
+
+def _tune(root: Path, text: str) -> Path:
+    """Tune the space `text` under `root` (its runs/ beside it); every trial must complete."""
+    space, result = tune_space(root, text)
+    assert all(r["state"] == "complete" for r in result.leaderboard)
+    return space
+
+
 @pytest.fixture(scope="session")
 def tuned(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tuned two-trial study; the space file (its runs/ lives beside it)."""
-    space, result = tune_space(tmp_path_factory.mktemp("export"), SPACE)
-    assert sum(r["state"] == "complete" for r in result.leaderboard) == 2
-    return space
+    """A tuned two-trial hold-out study; the space file (its runs/ lives beside it)."""
+    return _tune(tmp_path_factory.mktemp("export"), SPACE)
+
+
+@pytest.fixture(scope="session")
+def tuned_cv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tuned three-trial, three-fold study; the space file (its runs/ lives beside it)."""
+    return _tune(tmp_path_factory.mktemp("export-cv"), CV_SPACE)
+
+
+@pytest.fixture
+def cv_space(tuned_cv: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The cross-validated space, with AUTOML_RUNS_DIR pointing at its study."""
+    monkeypatch.setenv("AUTOML_RUNS_DIR", str(tuned_cv.parent / "runs"))
+    return tuned_cv
 
 
 @pytest.fixture
@@ -83,3 +127,11 @@ def keras_predictions() -> Callable[[Path, np.ndarray], np.ndarray]:
         return np.asarray(model.predict(x, verbose=0))
 
     return predict
+
+
+@pytest.fixture(scope="session")
+def test_rows_cv(tuned_cv: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The cross-validated study's test split: float32 inputs and class indices."""
+    spec, catalog = open_space(str(tuned_cv))
+    splits = load_splits(spec, catalog)
+    return splits.x_test.astype("float32"), splits.y_test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,9 @@ def test_cli_export_and_errors(
     out = tmp_path / "cli"
     assert main(["export", str(space), "--out", str(out), "--format", "saved_model"]) == 0
     printed = capsys.readouterr().out
-    assert f"to {out}: validation accuracy" in printed
+    # a hold-out study: the trial's own weights, estimated on its validation split
+    line = rf"^exported trial \d+ to {re.escape(str(out))}: estimate accuracy 0\.\d{{4}}, test "
+    assert re.search(line + r"accuracy 0\.\d{4}$", printed, re.MULTILINE)
     assert "saved_model: max abs difference vs Keras" in printed
     assert main(["export", str(space), "--out", str(out)]) == 4
     assert "already exists: pass --force" in capsys.readouterr().err

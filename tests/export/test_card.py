@@ -47,8 +47,17 @@ def test_model_card(
     assert card["training_seconds"]["trial"] > 0
     assert {"keras", "tensorflow", "numpy", "onnx"} <= set(card["versions"])
     assert card["plugins"] and card["retrained"] is None
+    # a hold-out study: the estimate is the best trial's validation score, without a spread
+    assert card["estimate"]["mean"] == pytest.approx(study.best_value)
+    assert card["estimate"]["std"] is None
+    assert card["estimate"]["method"] == "the validation split of a hold-out study"
+    assert card["gap"] == pytest.approx(card["estimate"]["mean"] - card["test_score"])
+    assert card["test_interval"]["low"] <= card["test_score"] <= card["test_interval"]["high"]
+    assert card["threshold"] is None  # multiclass: the most probable class
+    assert card["export"]["kind"] == "trial"
+    assert card["export"]["members"] == [{"trial": card["trial"], "fold": 0, "weight": 1.0}]
     text = (exported_all / "MODEL_CARD.md").read_text()
-    assert f"test accuracy: {card['test_score']:.4f}" in text
+    assert f"- Test accuracy: {card['test_score']:.4f} (95% bootstrap interval" in text
     assert "| `model.onnx` |" in text
 
 
@@ -126,37 +135,54 @@ def _regression_card() -> dict[str, Any]:
         "study": "house",
         "trial": 7,
         "task": "regression",
-        "data": {"name": "houses", "train_rows": 60, "validation_rows": 20, "test_rows": 20},
+        "data": {"name": "houses", "development_rows": 80, "folds": 5, "train_rows": 64,
+                 "validation_rows": 16, "test_rows": 0},
         "input_schema": {"kind": "tabular", "shape": [14], "dtype": "float32",
                          "feature_names": names},
         "metric": "rmse",
         "validation_score": 1.5,
+        "estimate": {"mean": 1.5, "std": 0.25, "folds": [1.25, 1.75], "rows": 80, "method":
+                     "5-fold cross-validation of the configuration, refit on all 80 rows"},
         "test_score": None,
+        "test_interval": None,
+        "gap": None,
+        "threshold": None,
+        "export": {"kind": "single", "members": [{"trial": 7, "fold": None, "weight": 1.0}],
+                   "parameters": 1234, "selection": None},
         "retrained": {"train_rows": 80, "epochs": 9, "seconds": 2.25},
         "class_labels": None,
         "params": {},
-        "evaluation": {"split": "validation", "rows": 20, "mae": 1.0, "rmse": 2.0, "r2": None},
-        "formats": {"keras": {"path": "model.keras", "max_abs_diff": 0.0}},
+        "evaluation": {"split": "out-of-fold", "rows": 80, "mae": 1.0, "rmse": 2.0, "r2": None},
+        "formats": {"keras": {"path": "model.keras", "bytes": 4096, "max_abs_diff": 0.0,
+                              "latency": {"batch_rows": 20, "ms_per_row_in_batch": 0.01,
+                                          "ms_single_row": 0.5, "repeats": 5}}},
         "keras_backend": "tensorflow",
     }  # fmt: skip
 
 
 def test_model_card_markdown_of_a_retrained_regression() -> None:
     text = model_card_markdown(_regression_card())
-    assert text.splitlines()[:8] == [
+    assert text.splitlines()[:9] == [
         "# Model card: house, trial 7",
         "",
-        "- Task: regression; data: houses (60 train / 20 validation / 20 test rows)",
+        "- Task: regression; data: houses (80 development rows in 5 folds / 0 test rows)",
         "- Input: tabular, shape (14,), float32, columns "
         + ", ".join(f"f{i}" for i in range(12))
         + " ...",
-        "- Validation rmse: 1.5000; test rmse: -",
-        "- Retrained on train + validation (80 rows) for 9 epochs in 2.2s; the validation "
-        "score is the tuned trial's",
+        "- Estimate: rmse 1.5000 ± 0.2500, from 5-fold cross-validation of the configuration, "
+        "refit on all 80 rows",
+        "- Test: no test split (`data.test: 0`)",
+        "- Model: one model retrained on all 80 development rows for 9 epochs; 1,234 parameters; "
+        "Keras 0.50 ms for one row, 0.010 ms per row in batches of 20",
         "",
         "## Parameters",
     ]
-    assert "- (none searched)\n\n## Evaluation on the validation split\n" in text
+    assert "- (none searched)\n\n## Evaluation on the out-of-fold split\n" in text
     assert "MAE 1.0000, RMSE 2.0000, R2 -\n" in text
+    assert "| `model.keras` | 4.0 KB | 0.00e+00 | 0.0100 | 0.500 |" in text
+    card = _regression_card()
+    del card["formats"]["keras"]["bytes"], card["formats"]["keras"]["latency"]
+    text = model_card_markdown(card)
     assert "| `model.keras` | - | 0.00e+00 | - | - |" in text  # a card without sizes and latency
+    assert "; 1,234 parameters\n" in text
     assert text.endswith("Keras backend tensorflow; versions in `model.json`.\n")

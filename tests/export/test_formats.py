@@ -161,6 +161,7 @@ study: {name: export-churn, metric: accuracy, trials: 1, sampler: {random: {}}, 
         seed: 0}
 data:
   source: {csv: {path: churn.csv, target: churned}}
+  folds: 1
   validation: 0.2
   test: 0.2
 training: {epochs: 2, batch_size: 32}
