@@ -3,7 +3,8 @@
 Two models of one study on a CSV with text columns (the `Impute` and `EncodeColumns` layers), one
 trained with focal loss and one with label-smoothed cross-entropy (automl's own Keras losses),
 are exported, then loaded in a fresh Python that imports `automl_plugins.keras_objects` and Keras
-and nothing else of automl.
+and nothing else of automl. One hold-out (`folds: 1`): each export is that trial's own compiled
+checkpoint, its loss included (a bag of fold models is an uncompiled averaging model).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from automl.study import tune
 
 SPACE = """
 study: {name: portable, metric: accuracy, trials: 2, sampler: grid, pruner: none, seed: 0}
-data: {source: {csv: {path: shop.csv, target: segment}}, validation: 0.25, test: 0.25}
+data: {source: {csv: {path: shop.csv, target: segment}}, folds: 1, validation: 0.25, test: 0.25}
 training: {epochs: 1, batch_size: 16}
 preprocessors: [impute, one_hot]
 model: {mlp: {layers: 1, units: 8, dropout: 0.0}}
