@@ -134,7 +134,7 @@ def keras_verbosity(verbose: int) -> int:
     return 1 if is_terminal(sys.stdout) else 2
 
 
-def _format_warning(
+def one_line_warning(
     message: Warning | str,
     category: type[Warning],
     filename: str,
@@ -158,7 +158,7 @@ def setup_output(verbose: int) -> Iterator[None]:
         filter_tensorflow_startup()
         # tf.function retracing notices: one model per trial retraces by design
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    formatted, warnings.formatwarning = warnings.formatwarning, _format_warning
+    formatted, warnings.formatwarning = warnings.formatwarning, one_line_warning
     try:
         yield
     finally:

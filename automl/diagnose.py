@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+from automl.console import one_line_warning
 from automl.errors import (
     INTERNAL_ERROR_EXIT,
     INTERRUPTED_EXIT,
@@ -94,7 +95,7 @@ def run_reported(action: Callable[[], int], debug: bool = False, as_json: bool =
     """Run a command; any exception becomes `error: <one paragraph>` on stderr and its exit
     status (the traceback first with `debug` or `AUTOML_DEBUG=1`; with `as_json` also a JSON
     object on stdout), Ctrl-C exit status 130, and each warning one `warning: ...` line."""
-    formatted, warnings.formatwarning = warnings.formatwarning, _format_warning
+    formatted, warnings.formatwarning = warnings.formatwarning, one_line_warning
     try:
         return action()
     except KeyboardInterrupt:
@@ -120,17 +121,6 @@ def _json_error(exc: BaseException, message: str, status: int) -> dict[str, Any]
             {"path": p.path, "line": p.line, "message": p.message} for p in exc.problems
         ]
     return error
-
-
-def _format_warning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    line: str | None = None,
-) -> str:
-    """A warning (e.g. a plugin that failed to load) as one `warning: ...` line, no source line."""
-    return f"warning: {message}\n"
 
 
 __all__ = [
