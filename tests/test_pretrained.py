@@ -238,6 +238,7 @@ def test_tune_and_export_a_fine_tuned_backbone(
         data:
           source: {sklearn: {name: digits}}
           limit: 100
+          folds: 1   # about fine-tuning, not folds: one model per trial
         training: {epochs: 2, batch_size: 32, early_stopping: false}
         preprocessors: [{rescale: {scale: 15.9375}}]   # pixels 0-16 -> 0-255
         model:
